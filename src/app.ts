@@ -1,0 +1,104 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import type { Store } from 'express-session';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { AppError } from './errors';
+import { callbackRoutes } from './http/callback-routes';
+import { csrfGuard } from './http/csrf-guard';
+import { errorHandler, notFound } from './http/error-handler';
+import { healthRoutes } from './http/health-routes';
+import { byIp, bySession, type RateRule } from './http/rate-limit';
+import { requestContext } from './http/request-context';
+import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
+import { verificationRoutes } from './http/verification-routes';
+import type { VerificationReader } from './verification/read-verification';
+import type { VerificationDeps } from './verification/verification-deps';
+
+export interface AppDeps {
+  logger: Logger;
+  verification: VerificationDeps;
+  reader: VerificationReader;
+  sessionStore: Store;
+  session: SessionSettings;
+  allowedOrigins: string[];
+  returnUrl: string;
+  trustProxy: boolean | number | string;
+  rateLimits: { startsPerSessionPerHour: number; startsPerIpPerHour: number; callbacksPerIpPerMinute: number };
+  checkReady: () => Promise<void>;
+  /** Extra routes mounted before the API (metrics, OpenAPI). */
+  extraRoutes?: express.Router[];
+}
+
+const MAX_URL_LENGTH = 4096;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+/** Builds the Express app: middleware order, routes, error handler. It does no I/O of its own and never listens. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Our ETags are strong and computed from the answer; Express' weak ones would be computed again per poll.
+  app.set('etag', false);
+  app.set('trust proxy', deps.trustProxy);
+  app.set('query parser', 'simple');
+
+  const widgetOrigins = deps.verification.settings.widgetAllowedOrigins;
+  const https = deps.session.secureCookie;
+
+  app.use(requestContext(deps.logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          frameSrc: widgetOrigins,
+          formAction: ["'self'", ...widgetOrigins],
+          frameAncestors: ["'self'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          ...(https ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      // The popup mode needs the opener link to survive the trip through the widget's origin.
+      crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
+      referrerPolicy: { policy: 'no-referrer' },
+      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    }),
+  );
+  app.use((req, _res, next) => {
+    if (req.url.length > MAX_URL_LENGTH) return next(new AppError('uri_too_long', 'The request URL is too long.'));
+    next();
+  });
+
+  app.use(healthRoutes(deps.checkReady));
+  for (const router of deps.extraRoutes ?? []) app.use(router);
+  app.use(express.static(path.join(__dirname, '..', 'public'), { index: 'index.html', maxAge: 0 }));
+
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use('/api', csrfGuard(deps.allowedOrigins));
+  app.use('/api', express.json({ limit: '16kb', strict: true, type: 'application/json' }));
+  app.use(sessionMiddleware(deps.session, deps.sessionStore));
+
+  const startLimits: RateRule[] = [
+    { scope: 'start-session', limit: deps.rateLimits.startsPerSessionPerHour, windowMs: HOUR, subject: bySession },
+    { scope: 'start-ip', limit: deps.rateLimits.startsPerIpPerHour, windowMs: HOUR, subject: byIp },
+  ];
+  const callbackLimits: RateRule[] = [
+    { scope: 'callback-ip', limit: deps.rateLimits.callbacksPerIpPerMinute, windowMs: MINUTE, subject: byIp },
+  ];
+  app.use(verificationRoutes({ verification: deps.verification, reader: deps.reader, allowedOrigins: deps.allowedOrigins, startLimits }));
+  app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
+
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}

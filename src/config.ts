@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { SandboxOptions } from './sandbox/sandbox-server';
+import {
+  SANDBOX_DEV_CLIENT_ID,
+  SANDBOX_DEV_CLIENT_SECRET,
+  sandboxEnvSchema,
+  sandboxOptionsFromEnv,
+} from './sandbox/sandbox-config';
+
+/** The widget hosts finX has used over the years (finx-api.md); used when FINX_API_URL is set and WIDGET_ALLOWED_ORIGINS is not. */
+const KNOWN_WIDGET_ORIGINS = ['https://widget.qwist.cloud', 'https://finx.qwist.cloud', 'https://finx.finleap.cloud'];
+const LANGUAGES = ['de', 'en', 'es', 'fr', 'ar'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const languages: readonly Language[] = LANGUAGES;
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface Config {
+  port: number;
+  host: string | undefined;
+  publicBaseUrl: URL;
+  /** Where the widget sends the browser back: PUBLIC_BASE_URL + /callback. */
+  redirectUri: string;
+  /** Where /callback sends the browser afterwards (path or absolute URL); never taken from a request. */
+  returnUrl: string;
+  allowedOrigins: string[];
+  trustProxy: boolean | number | string;
+  logLevel: string;
+  provider: {
+    /** Unset: the embedded sandbox is started and its URL used. */
+    baseUrl: string | undefined;
+    clientId: string;
+    clientSecret: string;
+    /** Unset with the embedded sandbox: the sandbox's own origin is allowed once it listens. */
+    widgetAllowedOrigins: string[] | undefined;
+    connectTimeoutMs: number;
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+    maxConnections: number;
+    reportingPeriodMonths: number;
+    defaultLanguage: Language;
+  };
+  redis: { url: string | undefined; clusterNodes: string[] | undefined; commandTimeoutMs: number } | undefined;
+  keyPrefix: string;
+  session: { secrets: string[]; ttlS: number; cookieName: string; secureCookie: boolean };
+  encryption: { current: EncryptionKey; previous: EncryptionKey[] };
+  flow: { ttlS: number };
+  report: { pollIntervalMs: number; readyTimeoutS: number };
+  retentionS: number;
+  tokens: { refreshSkewS: number; lockLeaseMs: number; lockWaitMs: number };
+  rateLimits: { startsPerSessionPerHour: number; startsPerIpPerHour: number; callbacksPerIpPerMinute: number; pollsPerSessionPerMinute: number };
+  sandbox: { port: number; host: string; publicUrl: string | undefined; options: SandboxOptions } | undefined;
+  /** Things an operator should know about the chosen defaults (logged loudly at start). */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const int = (min: number, def: number) => z.coerce.number().int().min(min).default(def);
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const list = optionalString.transform((v) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: int(0, 3000).pipe(z.number().max(65535)),
+    HOST: optionalString,
+    PUBLIC_BASE_URL: optionalString,
+    RETURN_URL: optionalString,
+    ALLOWED_ORIGINS: list,
+    TRUST_PROXY: optionalString,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    FINX_API_URL: optionalString,
+    FINX_CLIENT_ID: optionalString,
+    FINX_CLIENT_SECRET: optionalString,
+    WIDGET_ALLOWED_ORIGINS: list,
+    FINX_CONNECT_TIMEOUT_MS: int(1, 3000),
+    FINX_HEADERS_TIMEOUT_MS: int(1, 10000),
+    FINX_BODY_TIMEOUT_MS: int(1, 10000),
+    FINX_MAX_CONNECTIONS: int(1, 50),
+    REPORTING_PERIOD_MONTHS: int(4, 12),
+    DEFAULT_LANGUAGE: z.enum(LANGUAGES).default('en'),
+    REDIS_URL: optionalString,
+    REDIS_CLUSTER_NODES: list,
+    REDIS_COMMAND_TIMEOUT_MS: int(1, 2000),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" or "-" (1 to 64)')
+      .default('bff:'),
+    SESSION_SECRET: list,
+    SESSION_TTL_S: int(60, 86400),
+    TOKEN_ENCRYPTION_KEY: optionalString,
+    TOKEN_ENCRYPTION_KEY_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,16}$/, 'letters, digits, "_" or "-" (1 to 16)')
+      .default('k1'),
+    TOKEN_ENCRYPTION_PREVIOUS_KEYS: list,
+    FLOW_TTL_S: int(10, 1800),
+    REPORT_POLL_INTERVAL_MS: int(100, 2000),
+    REPORT_READY_TIMEOUT_S: int(1, 600),
+    RETENTION_S: int(60, 86400),
+    REFRESH_SKEW_S: int(0, 60),
+    REFRESH_LOCK_LEASE_MS: int(100, 5000),
+    REFRESH_LOCK_WAIT_MS: int(100, 10000),
+    RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: int(1, 20),
+    RATE_LIMIT_STARTS_PER_IP_PER_HOUR: int(1, 200),
+    RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: int(1, 60),
+    RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: int(1, 600),
+  })
+  .extend(sandboxEnvSchema.shape);
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the whole configuration from `env` once. Lists every problem at once in a ConfigError.
+ * With nothing set it gives the embedded development setup: sandbox provider, in-process store.
+ */
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  const publicBaseUrl = parseUrl(e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT || 3000}`, 'PUBLIC_BASE_URL', problems);
+  if (publicBaseUrl && (publicBaseUrl.search || publicBaseUrl.hash)) {
+    problems.push('PUBLIC_BASE_URL: must not contain a query or fragment');
+  }
+  const https = publicBaseUrl?.protocol === 'https:';
+  if (production && !https) problems.push('PUBLIC_BASE_URL: must be an https URL when NODE_ENV=production');
+
+  const returnUrl = e.RETURN_URL ?? '/';
+  if (!returnUrl.startsWith('/') || returnUrl.startsWith('//')) {
+    const parsedReturn = parseUrl(returnUrl, 'RETURN_URL', problems);
+    if (parsedReturn && !['http:', 'https:'].includes(parsedReturn.protocol)) {
+      problems.push('RETURN_URL: must be a path starting with "/" or an http(s) URL');
+    }
+  }
+
+  const allowedOrigins = (e.ALLOWED_ORIGINS ?? (publicBaseUrl ? [publicBaseUrl.origin] : [])).map((o) => {
+    const u = parseUrl(o, 'ALLOWED_ORIGINS', problems);
+    return u ? u.origin : o;
+  });
+
+  const embedded = e.FINX_API_URL === undefined;
+  if (e.FINX_API_URL !== undefined) parseUrl(e.FINX_API_URL, 'FINX_API_URL', problems);
+  if (embedded && production) problems.push('FINX_API_URL: required when NODE_ENV=production (the sandbox is for development)');
+  if (!embedded && (!e.FINX_CLIENT_ID || !e.FINX_CLIENT_SECRET)) {
+    problems.push('FINX_CLIENT_ID and FINX_CLIENT_SECRET: required when FINX_API_URL is set');
+  }
+  const clientId = e.FINX_CLIENT_ID ?? SANDBOX_DEV_CLIENT_ID;
+  const clientSecret = e.FINX_CLIENT_SECRET ?? SANDBOX_DEV_CLIENT_SECRET;
+
+  const widgetAllowedOrigins = (e.WIDGET_ALLOWED_ORIGINS ?? (embedded ? undefined : KNOWN_WIDGET_ORIGINS))?.map((o) => {
+    const u = parseUrl(o, 'WIDGET_ALLOWED_ORIGINS', problems);
+    return u ? u.origin : o;
+  });
+
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+  const redis =
+    e.REDIS_URL || e.REDIS_CLUSTER_NODES
+      ? { url: e.REDIS_URL, clusterNodes: e.REDIS_CLUSTER_NODES, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+      : undefined;
+  if (!redis) {
+    if (production) problems.push('REDIS_URL or REDIS_CLUSTER_NODES: required when NODE_ENV=production');
+    else warnings.push('REDIS_URL is not set: sessions, flows and tokens live in this process only and are lost on restart. Development only.');
+  }
+
+  let sessionSecrets = e.SESSION_SECRET ?? [];
+  if (sessionSecrets.length === 0) {
+    if (production) problems.push('SESSION_SECRET: required when NODE_ENV=production');
+    else warnings.push('SESSION_SECRET is not set: a random one is used, so sessions do not survive a restart.');
+    sessionSecrets = [randomBytes(32).toString('base64url')];
+  } else if (sessionSecrets.some((s) => s.length < 32)) {
+    problems.push('SESSION_SECRET: each secret must be at least 32 characters');
+  }
+
+  const encryption = readEncryptionKeys(e, production, problems, warnings);
+
+  if (e.REFRESH_LOCK_WAIT_MS < e.REFRESH_LOCK_LEASE_MS) {
+    problems.push('REFRESH_LOCK_WAIT_MS: must be at least REFRESH_LOCK_LEASE_MS, or a crashed holder would never be waited out');
+  }
+
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const sandboxOptions = sandboxOptionsFromEnv(e, { clientId, clientSecret });
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: publicBaseUrl as URL,
+    redirectUri: new URL('callback', withTrailingSlash(publicBaseUrl as URL)).toString(),
+    returnUrl,
+    allowedOrigins,
+    trustProxy,
+    logLevel: e.LOG_LEVEL,
+    provider: {
+      baseUrl: e.FINX_API_URL?.replace(/\/+$/, ''),
+      clientId,
+      clientSecret,
+      widgetAllowedOrigins,
+      connectTimeoutMs: e.FINX_CONNECT_TIMEOUT_MS,
+      headersTimeoutMs: e.FINX_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: e.FINX_BODY_TIMEOUT_MS,
+      maxConnections: e.FINX_MAX_CONNECTIONS,
+      reportingPeriodMonths: e.REPORTING_PERIOD_MONTHS,
+      defaultLanguage: e.DEFAULT_LANGUAGE,
+    },
+    redis,
+    keyPrefix: e.REDIS_KEY_PREFIX,
+    session: {
+      secrets: sessionSecrets,
+      ttlS: e.SESSION_TTL_S,
+      // The __Host- prefix makes the browser refuse the cookie unless Secure, Path=/ and no Domain.
+      cookieName: https ? '__Host-bff.sid' : 'bff.sid',
+      secureCookie: https,
+    },
+    encryption,
+    flow: { ttlS: e.FLOW_TTL_S },
+    report: { pollIntervalMs: e.REPORT_POLL_INTERVAL_MS, readyTimeoutS: e.REPORT_READY_TIMEOUT_S },
+    retentionS: e.RETENTION_S,
+    tokens: { refreshSkewS: e.REFRESH_SKEW_S, lockLeaseMs: e.REFRESH_LOCK_LEASE_MS, lockWaitMs: e.REFRESH_LOCK_WAIT_MS },
+    rateLimits: {
+      startsPerSessionPerHour: e.RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR,
+      startsPerIpPerHour: e.RATE_LIMIT_STARTS_PER_IP_PER_HOUR,
+      callbacksPerIpPerMinute: e.RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE,
+      pollsPerSessionPerMinute: e.RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE,
+    },
+    sandbox: embedded
+      ? {
+          port: e.SANDBOX_PORT,
+          host: e.SANDBOX_HOST ?? '127.0.0.1',
+          publicUrl: e.SANDBOX_PUBLIC_URL,
+          options: sandboxOptions,
+        }
+      : undefined,
+    warnings,
+  };
+}
+
+function readEncryptionKeys(
+  e: { TOKEN_ENCRYPTION_KEY?: string | undefined; TOKEN_ENCRYPTION_KEY_ID: string; TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string[] | undefined },
+  production: boolean,
+  problems: string[],
+  warnings: string[],
+): Config['encryption'] {
+  let current: EncryptionKey;
+  if (e.TOKEN_ENCRYPTION_KEY) {
+    const key = decodeKey(e.TOKEN_ENCRYPTION_KEY);
+    if (!key) problems.push('TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 encoded (openssl rand -base64 32)');
+    current = { id: e.TOKEN_ENCRYPTION_KEY_ID, key: key ?? Buffer.alloc(32) };
+  } else {
+    if (production) problems.push('TOKEN_ENCRYPTION_KEY: required when NODE_ENV=production');
+    else warnings.push('TOKEN_ENCRYPTION_KEY is not set: a process-local key is generated; stored tokens are unreadable after a restart.');
+    current = { id: e.TOKEN_ENCRYPTION_KEY_ID, key: randomBytes(32) };
+  }
+  const previous: EncryptionKey[] = [];
+  for (const entry of e.TOKEN_ENCRYPTION_PREVIOUS_KEYS ?? []) {
+    const sep = entry.indexOf(':');
+    const id = entry.slice(0, sep);
+    const key = sep > 0 ? decodeKey(entry.slice(sep + 1)) : undefined;
+    if (!key || !/^[A-Za-z0-9_-]{1,16}$/.test(id)) {
+      problems.push('TOKEN_ENCRYPTION_PREVIOUS_KEYS: each entry must be "<key id>:<32 bytes base64>"');
+    } else if (id === current.id) {
+      problems.push('TOKEN_ENCRYPTION_PREVIOUS_KEYS: a previous key must not reuse the current key id');
+    } else {
+      previous.push({ id, key });
+    }
+  }
+  return { current, previous };
+}
+
+function decodeKey(value: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
+  const key = Buffer.from(value, 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+function parseUrl(value: string, name: string, problems: string[]): URL | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    return url;
+  } catch {
+    problems.push(`${name}: "${value}" is not an absolute http(s) URL`);
+    return undefined;
+  }
+}
+
+function withTrailingSlash(url: URL): URL {
+  const copy = new URL(url.toString());
+  if (!copy.pathname.endsWith('/')) copy.pathname += '/';
+  return copy;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

@@ -1,0 +1,65 @@
+/**
+ * The error contract: every failure the server reports has a stable snake_case `code`.
+ * The HTTP status for each code lives in one table (`statusForCode`) so the whole contract is in one file.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterS: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retryAfterS?: number; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryAfterS = options.retryAfterS;
+    this.details = options.details;
+  }
+}
+
+const statusByCode = {
+  invalid_request: 400,
+  invalid_iban: 400,
+  invalid_language: 400,
+  invalid_json: 400,
+  invalid_callback: 400,
+  invalid_state: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  headers_too_large: 431,
+  uri_too_long: 414,
+  forbidden_origin: 403,
+  cross_site_request: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  no_verification: 404,
+  state_already_used: 409,
+  verification_not_pending: 409,
+  rate_limited: 429,
+  widget_origin_not_allowed: 502,
+  provider_error: 502,
+  provider_rejected: 502,
+  provider_timeout: 504,
+  provider_unavailable: 503,
+  dependency_unavailable: 503,
+  refresh_in_progress: 503,
+  not_ready: 503,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof statusByCode;
+
+export function statusForCode(code: ErrorCode): number {
+  return statusByCode[code];
+}
+
+/** Redis or another store could not be reached in time. */
+export function dependencyUnavailable(cause: unknown): AppError {
+  return new AppError('dependency_unavailable', 'A backing service is unavailable. Please retry shortly.', {
+    cause,
+    retryAfterS: 2,
+  });
+}

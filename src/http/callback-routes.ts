@@ -1,0 +1,64 @@
+import { Router, type Request } from 'express';
+import type { z } from 'zod';
+import { AppError } from '../errors';
+import { completeCallback, type CallbackOutcome, type CallbackParams } from '../verification/complete-callback';
+import type { VerificationDeps } from '../verification/verification-deps';
+import { toAppError } from './error-handler';
+import { callbackBodySchema, callbackQuerySchema } from './input-schemas';
+import { enforceRateLimits, type RateRule } from './rate-limit';
+import { ownerOf, regenerateSession, saveSession } from './session-middleware';
+
+export interface CallbackRouteDeps {
+  verification: VerificationDeps;
+  returnUrl: string;
+  callbackLimits: RateRule[];
+}
+
+/** The widget's way back: a redirect to GET /callback, or (iframe mode) the page forwarding the query to POST. */
+export function callbackRoutes(deps: CallbackRouteDeps): Router {
+  const router = Router();
+  const { kv, keys } = deps.verification;
+
+  const handle = async (req: Request, schema: z.ZodType<CallbackParams>, input: unknown): Promise<CallbackOutcome> => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) throw new AppError('invalid_callback', 'The callback parameters are missing or malformed.');
+    const outcome = await completeCallback(deps.verification, ownerOf(req), parsed.data);
+    req.session.verificationId = outcome.verificationId;
+    // A completed verification gets a fresh session id: one seen before it is worth nothing now.
+    if (outcome.status === 'processing') await regenerateSession(req);
+    await saveSession(req);
+    return outcome;
+  };
+
+  router.get('/callback', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    const target = new URL(deps.returnUrl, 'http://placeholder.invalid');
+    try {
+      await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+      const outcome = await handle(req, callbackQuerySchema, req.query);
+      if (outcome.status === 'processing') target.searchParams.set('verification', 'completed');
+      else if (outcome.status === 'cancelled') target.searchParams.set('verification', 'cancelled');
+      else {
+        target.searchParams.set('verification', 'failed');
+        target.searchParams.set('reason', outcome.error.code);
+      }
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.code === 'internal_error') res.locals.log.error({ err: appError.cause ?? appError }, 'callback error');
+      target.searchParams.set('verification', 'failed');
+      target.searchParams.set('reason', appError.code);
+    }
+    // Only the configured return URL, with our own parameters: nothing from the request is reflected.
+    const location = target.origin === 'http://placeholder.invalid' ? target.pathname + target.search + target.hash : target.toString();
+    res.redirect(302, location);
+  });
+
+  router.post('/api/verification/callback', async (req, res) => {
+    await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+    const outcome = await handle(req, callbackBodySchema, req.body);
+    res.status(200).json({ status: outcome.status, error: outcome.status === 'failed' ? outcome.error : null });
+  });
+
+  return router;
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    requestId: string;
+    log: Logger;
+  }
+}
+
+const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * Gives every request an id (an incoming X-Request-Id is kept only if well-formed, so logs cannot
+ * be forged through it) and logs one line when the response is finished. The logged path never
+ * carries the query string: it may hold a code or a state.
+ */
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.locals.log = logger.child({ requestId });
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      if (res.statusCode >= 500) res.locals.log.error(line, 'request failed');
+      // Polls arrive every second or two from every open tab: only worth a line when debugging.
+      else if (req.method === 'GET' && req.path === '/api/verification' && res.statusCode < 400) res.locals.log.debug(line, 'request');
+      else res.locals.log.info(line, 'request');
+    });
+    next();
+  };
+}

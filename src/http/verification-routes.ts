@@ -1,0 +1,85 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { deleteVerification } from '../verification/delete-verification';
+import type { VerificationReader } from '../verification/read-verification';
+import { startVerification } from '../verification/start-verification';
+import type { VerificationDeps } from '../verification/verification-deps';
+import { assertSameSite } from './csrf-guard';
+import type { RateRule } from './rate-limit';
+import { rateLimit } from './rate-limit';
+import { startInputSchema } from './input-schemas';
+import { ensureOwner, saveSession } from './session-middleware';
+
+export interface VerificationRouteDeps {
+  verification: VerificationDeps;
+  reader: VerificationReader;
+  allowedOrigins: string[];
+  startLimits: RateRule[];
+}
+
+export function verificationRoutes(deps: VerificationRouteDeps): Router {
+  const router = Router();
+  const limitStarts = rateLimit(deps.verification.kv, deps.verification.keys, deps.startLimits);
+
+  const start = async (req: Request, input: unknown) => {
+    const parsed = parseStartInput(input);
+    const owner = ensureOwner(req);
+    const result = await startVerification(deps.verification, { owner, ...parsed });
+    req.session.verificationId = result.verificationId;
+    await saveSession(req);
+    return result;
+  };
+
+  // A top-level navigation; Fetch Metadata refuses one started by another site, so a foreign page
+  // cannot replace the verification this browser has in progress.
+  router.get('/verification/start', (req, _res, next) => {
+    assertSameSite(req, deps.allowedOrigins);
+    next();
+  }, limitStarts, async (req, res) => {
+    const { location } = await start(req, req.query);
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, location);
+  });
+
+  router.post('/api/verification', limitStarts, async (req, res) => {
+    const { location } = await start(req, req.body ?? {});
+    res.status(201).json({ status: 'awaiting_user', location });
+  });
+
+  router.get('/api/verification', async (req, res) => {
+    if (Object.keys(req.query).length > 0) throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
+    const view = await deps.reader.read(req.session?.verificationId);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('ETag', view.etag);
+    if (view.retryAfterS !== undefined) res.setHeader('Retry-After', String(view.retryAfterS));
+    if (req.get('if-none-match') === view.etag) {
+      res.status(304).end();
+      return;
+    }
+    res.type('application/json').send(view.body);
+  });
+
+  router.delete('/api/verification', async (req: Request, res: Response) => {
+    const id = req.session?.verificationId;
+    if (id) {
+      await deleteVerification(deps.verification, id);
+      delete req.session.verificationId;
+      await saveSession(req);
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function parseStartInput(input: unknown): z.infer<typeof startInputSchema> {
+  const parsed = startInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path[0];
+  if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
+  if (field === 'language') throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
+  throw new AppError('invalid_request', issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request is not valid.');
+}

@@ -1,0 +1,203 @@
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { ProviderError, type ProviderEndpoint } from './provider-errors';
+import { incomeReportSchema, providerErrorBodySchema, tokenResponseSchema, widgetLinkSchema } from './provider-schemas';
+
+export interface ProviderSettings {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxConnections: number;
+}
+
+export interface WidgetLinkRequest {
+  redirectUri: string;
+  state: string;
+  language: string;
+  reportingPeriodMonths: number;
+  iban?: string | undefined;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  /** Absent when the provider did not rotate it: keep the old one. */
+  refreshToken: string | undefined;
+  expiresInS: number;
+}
+
+export type ReportResult =
+  | { kind: 'ready'; report: Record<string, unknown> }
+  | { kind: 'not_ready'; retryAfterMs: number | undefined };
+
+export type ProviderCallObserver = (endpoint: ProviderEndpoint, outcome: string, durationMs: number) => void;
+
+export interface ProviderClient {
+  createWidgetLink(input: WidgetLinkRequest): Promise<{ location: string; flowId: string }>;
+  exchangeCode(code: string, redirectUri: string): Promise<TokenSet>;
+  refreshTokens(refreshToken: string): Promise<TokenSet>;
+  getIncomeReport(flowId: string, accessToken: string): Promise<ReportResult>;
+  close(): Promise<void>;
+}
+
+interface RawResponse {
+  status: number;
+  headers: Dispatcher.ResponseData['headers'];
+  body: unknown;
+}
+
+/** The finX API over one keep-alive undici pool. Each function sends one request and turns the answer into a typed value or a ProviderError. */
+export function createProviderClient(settings: ProviderSettings, observe: ProviderCallObserver = () => undefined): ProviderClient {
+  const agent = new Agent({
+    connections: settings.maxConnections,
+    connect: { timeout: settings.connectTimeoutMs },
+    headersTimeout: settings.headersTimeoutMs,
+    bodyTimeout: settings.bodyTimeoutMs,
+    keepAliveTimeout: 10_000,
+  });
+  const basic = `Basic ${Buffer.from(`${settings.clientId}:${settings.clientSecret}`).toString('base64')}`;
+
+  async function send(endpoint: ProviderEndpoint, method: 'GET' | 'POST', path: string, authorization: string, json?: unknown): Promise<RawResponse> {
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      const res = await request(settings.baseUrl + path, {
+        dispatcher: agent,
+        method,
+        headers: {
+          authorization,
+          accept: 'application/json',
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: json === undefined ? undefined : JSON.stringify(json),
+      });
+      const text = await res.body.text();
+      outcome = String(res.statusCode);
+      let body: unknown = undefined;
+      if (text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+      }
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (err) {
+      const timedOut =
+        err instanceof undiciErrors.HeadersTimeoutError ||
+        err instanceof undiciErrors.BodyTimeoutError ||
+        err instanceof undiciErrors.ConnectTimeoutError;
+      outcome = timedOut ? 'timeout' : 'network_error';
+      throw new ProviderError({
+        endpoint,
+        failure: timedOut ? 'timeout' : 'unavailable',
+        message: `finX ${endpoint} request failed: ${(err as Error).message}`,
+        mayHaveReachedProvider: !neverSent(err),
+        cause: err,
+      });
+    } finally {
+      observe(endpoint, outcome, performance.now() - started);
+    }
+  }
+
+  return {
+    async createWidgetLink(input) {
+      const body: Record<string, unknown> = {
+        redirect_uri: input.redirectUri,
+        state: input.state,
+        language: input.language,
+        reporting_period: input.reportingPeriodMonths,
+      };
+      // Pre-selecting the account skips the bank picker; the provider recommends no multi-selection then.
+      if (input.iban) {
+        body.accounts = [{ id: input.iban }];
+        body.allow_multi_selection = false;
+      }
+      const res = await send('link', 'POST', '/onetime/income-report', basic, body);
+      const link = expectSuccess('link', res, widgetLinkSchema, [200, 201]);
+      return { location: link.location, flowId: link.id };
+    },
+
+    async exchangeCode(code, redirectUri) {
+      const res = await send('token', 'POST', '/auth/token', basic, { grant_type: 'authorization_code', code, redirect_uri: redirectUri });
+      return toTokenSet(expectSuccess('token', res, tokenResponseSchema, [200]));
+    },
+
+    async refreshTokens(refreshToken) {
+      const res = await send('refresh', 'POST', '/auth/token', basic, { grant_type: 'refresh_token', refresh_token: refreshToken });
+      return toTokenSet(expectSuccess('refresh', res, tokenResponseSchema, [200]));
+    },
+
+    async getIncomeReport(flowId, accessToken) {
+      const res = await send('report', 'GET', `/rest/income-reports/${encodeURIComponent(flowId)}`, `Bearer ${accessToken}`);
+      // Readiness is undocumented (finx-api.md §4): these answers right after the exchange mean "not yet".
+      const code = errorCode(res.body);
+      if (res.status === 404 || res.status === 423 || res.status === 429 || res.status === 503 || res.status === 504 || code === 1008) {
+        if (res.status !== 404 || code === undefined || code === 1002) {
+          return { kind: 'not_ready', retryAfterMs: retryAfterMs(res.headers) };
+        }
+      }
+      return { kind: 'ready', report: expectSuccess('report', res, incomeReportSchema, [200]) };
+    },
+
+    close: () => agent.close(),
+  };
+}
+
+function expectSuccess<S extends z.ZodType>(endpoint: ProviderEndpoint, res: RawResponse, schema: S, ok: number[]): z.infer<S> {
+  if (!ok.includes(res.status)) throw errorFromResponse(endpoint, res);
+  const parsed = schema.safeParse(res.body);
+  if (!parsed.success) {
+    throw new ProviderError({
+      endpoint,
+      failure: 'invalid_response',
+      status: res.status,
+      message: `finX ${endpoint} answered ${res.status} with an unexpected body`,
+      mayHaveReachedProvider: true,
+    });
+  }
+  return parsed.data;
+}
+
+function errorFromResponse(endpoint: ProviderEndpoint, res: RawResponse): ProviderError {
+  const failure =
+    res.status === 401 ? 'unauthorized' : res.status >= 500 || res.status === 429 ? 'unavailable' : 'rejected';
+  return new ProviderError({
+    endpoint,
+    failure,
+    status: res.status,
+    providerCode: errorCode(res.body),
+    retryAfterMs: retryAfterMs(res.headers),
+    message: `finX ${endpoint} answered ${res.status}`,
+    mayHaveReachedProvider: true,
+  });
+}
+
+function errorCode(body: unknown): number | string | undefined {
+  const parsed = providerErrorBodySchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const error = parsed.data.error;
+  return typeof error === 'string' ? error : error.code;
+}
+
+function toTokenSet(t: z.infer<typeof tokenResponseSchema>): TokenSet {
+  return { accessToken: t.access_token, refreshToken: t.refresh_token, expiresInS: t.expires_in };
+}
+
+/** Retry-After in seconds or as an HTTP date; capped so a hostile value cannot park a verification. */
+function retryAfterMs(headers: RawResponse['headers']): number | undefined {
+  const value = headers['retry-after'];
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  const seconds = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw) - Date.now();
+  return Number.isFinite(seconds) ? Math.min(Math.max(seconds, 0), 60_000) : undefined;
+}
+
+/** Connection refused or never established: the request certainly did not reach the provider. */
+function neverSent(err: unknown): boolean {
+  if (err instanceof undiciErrors.ConnectTimeoutError) return true;
+  const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
+}

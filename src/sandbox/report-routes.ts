@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { bearerToken, injectFaults, withLatency } from './api-middleware';
+import { FinxCode, sendFinxError } from './finx-error';
+import { buildIncomeReport } from './income-report';
+import type { SandboxState } from './sandbox-state';
+
+/** GET /rest/income-reports/{id}: the report of a flow, readable with that flow's access token. */
+export function createReportRoutes(state: SandboxState): Router {
+  const router = Router();
+  const fetches = state.counters.reportFetches;
+
+  router.get(
+    '/rest/income-reports/:id',
+    withLatency(state),
+    injectFaults(state, {
+      scripted: () => 'report',
+      random: 'report',
+      onInjected: (_req, status) => {
+        fetches.total++;
+        if (status < 400) fetches.ready++;
+        else fetches.failed++;
+      },
+    }),
+    (req, res) => {
+      fetches.total++;
+      const token = bearerToken(req.headers.authorization);
+      const grant = token ? state.accessTokens.get(token) : undefined;
+      if (!grant) {
+        fetches.unauthorized++;
+        res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+        sendFinxError(
+          res,
+          401,
+          FinxCode.unauthorized,
+          'Unauthorized',
+          'The access token is missing, unknown, expired or revoked',
+        );
+        return;
+      }
+      const id = req.params.id;
+      const flow = typeof id === 'string' ? state.flows.get(id) : undefined;
+      if (!flow) {
+        fetches.failed++;
+        sendFinxError(res, 404, FinxCode.notFound, 'Not found', 'No income report with this id');
+        return;
+      }
+      if (grant.flowId !== flow.flowId) {
+        fetches.failed++;
+        sendFinxError(res, 403, FinxCode.forbidden, 'Forbidden', 'The access token does not grant this report');
+        return;
+      }
+      const readyAt = (flow.exchangedAt ?? state.now()) + state.options().reportDelayMs;
+      if (flow.exchangedAt === undefined || state.now() < readyAt) {
+        // The provider documents no pending state; 404 with code 1002 is what a client must tolerate.
+        fetches.notReady++;
+        sendFinxError(res, 404, FinxCode.notFound, 'Not found', 'No income report with this id');
+        return;
+      }
+      fetches.ready++;
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(200).json(buildIncomeReport(flow.flowId, flow.periodMonths, new Date(flow.createdAt)));
+    },
+  );
+  return router;
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+export interface EndpointFault {
+  /** Probability 0..1 that a call answers `failureStatus` instead of being processed. */
+  failureRate: number;
+  failureStatus: number;
+}
+
+export type FaultEndpoint = 'link' | 'token' | 'report';
+
+export interface SandboxOptions {
+  clientId: string;
+  clientSecret: string;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  codeTtlS: number;
+  /** Report reads answer 404 code 1002 until this long after the code exchange. */
+  reportDelayMs: number;
+  /** Added to every API response (not to widget pages). */
+  latencyMs: number;
+  faults: Record<FaultEndpoint, EndpointFault>;
+  /** Origins allowed to frame the widget page (CSP `frame-ancestors` source expressions). */
+  frameAncestors: string[];
+}
+
+/** A partial update; `faults` may name only the endpoints and fields that change. */
+export type SandboxOptionsPatch = Partial<Omit<SandboxOptions, 'faults'>> & {
+  faults?: Partial<Record<FaultEndpoint, Partial<EndpointFault>>>;
+};
+
+/** Development credentials: the sandbox is a fake provider, so these guard nothing real. */
+export const SANDBOX_DEV_CLIENT_ID = 'sandbox-client';
+export const SANDBOX_DEV_CLIENT_SECRET = 'sandbox-secret-not-for-production';
+
+const noFault: EndpointFault = { failureRate: 0, failureStatus: 503 };
+
+export const defaultSandboxOptions: SandboxOptions = {
+  clientId: SANDBOX_DEV_CLIENT_ID,
+  clientSecret: SANDBOX_DEV_CLIENT_SECRET,
+  accessTokenTtlS: 3600,
+  refreshTokenTtlS: 90 * 24 * 3600,
+  codeTtlS: 300,
+  reportDelayMs: 3000,
+  latencyMs: 0,
+  faults: { link: { ...noFault }, token: { ...noFault }, report: { ...noFault } },
+  frameAncestors: ['http://localhost:*', 'http://127.0.0.1:*'],
+};
+
+/**
+ * A CSP source expression must not be able to break out of the header: no whitespace, `;` or `,`,
+ * and quotes only for the keywords.
+ */
+export const cspSourceSchema = z
+  .string()
+  .regex(/^(?:'self'|'none'|[^\s;,']+)$/, 'must be a CSP source expression such as https://app.example.com');
+
+const faultSchema = z.strictObject({
+  failureRate: z.number().min(0).max(1),
+  failureStatus: z.number().int().min(400).max(599),
+});
+
+export const sandboxOptionsSchema = z.strictObject({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  accessTokenTtlS: z.number().int().min(1),
+  refreshTokenTtlS: z.number().int().min(1),
+  codeTtlS: z.number().int().min(1),
+  reportDelayMs: z.number().int().min(0),
+  latencyMs: z.number().int().min(0),
+  faults: z.strictObject({ link: faultSchema, token: faultSchema, report: faultSchema }),
+  frameAncestors: z.array(cspSourceSchema),
+});
+
+export const sandboxOptionsPatchSchema = sandboxOptionsSchema
+  .extend({
+    faults: z
+      .strictObject({
+        link: faultSchema.partial().optional(),
+        token: faultSchema.partial().optional(),
+        report: faultSchema.partial().optional(),
+      })
+      .optional(),
+  })
+  .partial();
+
+/** Returns a new, validated options object; throws a ZodError listing every problem. */
+export function applyOptionsPatch(current: SandboxOptions, patch: SandboxOptionsPatch): SandboxOptions {
+  const valid = sandboxOptionsPatchSchema.parse(patch);
+  const { faults, ...rest } = valid;
+  return sandboxOptionsSchema.parse({
+    ...current,
+    ...rest,
+    faults: {
+      link: { ...current.faults.link, ...faults?.link },
+      token: { ...current.faults.token, ...faults?.token },
+      report: { ...current.faults.report, ...faults?.report },
+    },
+  });
+}
+
+/** Validates complete options (e.g. at start) and copies them so later patches never alias the caller's object. */
+export function parseSandboxOptions(options: SandboxOptions): SandboxOptions {
+  return sandboxOptionsSchema.parse(options);
+}

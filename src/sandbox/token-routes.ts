@@ -1,0 +1,143 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { injectFaults, jsonBody, requireClientAuth, withLatency } from './api-middleware';
+import { FinxCode, sendFinxError } from './finx-error';
+import { opaqueToken } from './opaque-token';
+import type { SandboxState, ScriptedEndpoint } from './sandbox-state';
+
+const SCOPE = 'accounts=ro balances=ro transactions=ro offline';
+
+const codeGrantSchema = z.object({ code: z.string().min(1), redirect_uri: z.string().min(1) });
+const refreshGrantSchema = z.object({ refresh_token: z.string().min(1) });
+
+type Grant = 'authorization_code' | 'refresh_token';
+
+function grantOf(req: Request): Grant | undefined {
+  const grant: unknown = (req.body as { grant_type?: unknown } | undefined)?.grant_type;
+  return grant === 'authorization_code' || grant === 'refresh_token' ? grant : undefined;
+}
+
+function scriptQueueOf(req: Request): ScriptedEndpoint | undefined {
+  const grant = grantOf(req);
+  if (grant === 'authorization_code') return 'token';
+  if (grant === 'refresh_token') return 'refresh';
+  return undefined;
+}
+
+function invalidGrant(res: Response, description: string): void {
+  sendFinxError(res, 400, FinxCode.invalidRequest, 'invalid_grant', description);
+}
+
+function invalidRequest(res: Response, description: string): void {
+  sendFinxError(res, 400, FinxCode.invalidRequest, 'invalid_request', description);
+}
+
+/** POST /auth/token: the authorization_code and refresh_token grants, with refresh token rotation. */
+export function createTokenRoutes(state: SandboxState): Router {
+  const router = Router();
+
+  const countRejected = (req: Request): void => {
+    const grant = grantOf(req);
+    if (grant === 'authorization_code') state.counters.codeExchangesRejected++;
+    else if (grant === 'refresh_token') state.counters.refreshesRejected++;
+  };
+  const countAccepted = (grant: Grant): void => {
+    if (grant === 'authorization_code') state.counters.codeExchanges++;
+    else state.counters.refreshes++;
+  };
+
+  /** Issues a fresh pair bound to the flow and keeps the flow alive as long as its tokens. */
+  function issueTokens(res: Response, flowId: string): void {
+    const { accessTokenTtlS, refreshTokenTtlS } = state.options();
+    const accessToken = opaqueToken(80, 200);
+    const refreshToken = opaqueToken(40, 120);
+    state.accessTokens.set(accessToken, { flowId, refreshToken }, accessTokenTtlS * 1000);
+    state.refreshTokens.set(refreshToken, { flowId, accessToken }, refreshTokenTtlS * 1000);
+    const flow = state.flows.get(flowId);
+    if (flow) state.flows.set(flowId, flow, Math.max(accessTokenTtlS, refreshTokenTtlS) * 1000);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    res.status(200).json({
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: accessTokenTtlS,
+      refresh_token: refreshToken,
+      scope: SCOPE,
+    });
+  }
+
+  function exchangeCode(req: Request, res: Response): void {
+    const parsed = codeGrantSchema.safeParse(req.body);
+    if (!parsed.success) {
+      state.counters.codeExchangesRejected++;
+      invalidRequest(res, 'code and redirect_uri are required strings');
+      return;
+    }
+    // Taken before anything else and synchronously: a code works once, even under concurrent
+    // exchanges, and a failed attempt (wrong redirect_uri) burns it as well.
+    const record = state.codes.take(parsed.data.code);
+    const flow = record ? state.flows.get(record.flowId) : undefined;
+    if (!record || !flow || record.redirectUri !== parsed.data.redirect_uri) {
+      state.counters.codeExchangesRejected++;
+      invalidGrant(
+        res,
+        record && record.redirectUri !== parsed.data.redirect_uri
+          ? 'redirect_uri does not match the one the link was created with'
+          : 'The authorization code is unknown, expired or already used',
+      );
+      return;
+    }
+    flow.exchangedAt = state.now();
+    countAccepted('authorization_code');
+    issueTokens(res, flow.flowId);
+  }
+
+  function refresh(req: Request, res: Response): void {
+    const parsed = refreshGrantSchema.safeParse(req.body);
+    if (!parsed.success) {
+      state.counters.refreshesRejected++;
+      invalidRequest(res, 'refresh_token is required');
+      return;
+    }
+    const record = state.refreshTokens.take(parsed.data.refresh_token);
+    if (!record || !state.flows.get(record.flowId)) {
+      state.counters.refreshesRejected++;
+      invalidGrant(res, 'The refresh token is unknown, expired, revoked or already replaced');
+      return;
+    }
+    // Rotation: the old pair dies with the refresh.
+    state.accessTokens.delete(record.accessToken);
+    countAccepted('refresh_token');
+    issueTokens(res, record.flowId);
+  }
+
+  router.post(
+    '/auth/token',
+    withLatency(state),
+    jsonBody(countRejected),
+    injectFaults(state, {
+      scripted: scriptQueueOf,
+      random: 'token',
+      onInjected: (req, status) => {
+        const grant = grantOf(req);
+        if (status >= 400) countRejected(req);
+        else if (grant) countAccepted(grant);
+      },
+    }),
+    requireClientAuth(state, countRejected),
+    (req, res) => {
+      const grant = grantOf(req);
+      if (grant === 'authorization_code') exchangeCode(req, res);
+      else if (grant === 'refresh_token') refresh(req, res);
+      else
+        sendFinxError(
+          res,
+          400,
+          FinxCode.invalidRequest,
+          'unsupported_grant_type',
+          'grant_type must be authorization_code or refresh_token',
+        );
+    },
+  );
+  return router;
+}

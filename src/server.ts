@@ -1,0 +1,213 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RedisStore } from 'connect-redis';
+import type { Express } from 'express';
+import { MemoryStore, type Store } from 'express-session';
+import type { Logger } from 'pino';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger } from './logger';
+import { createProviderClient } from './provider/provider-client';
+import { startSandbox, type Sandbox } from './sandbox/sandbox-server';
+import { createEnvelopeCipher } from './storage/envelope-cipher';
+import type { KeyValueStore } from './storage/key-value-store';
+import { createMemoryKeyValueStore } from './storage/memory-key-value-store';
+import { connectRedis, type RedisConnection } from './storage/redis-connection';
+import { createRedisKeyValueStore } from './storage/redis-key-value-store';
+import { createStorageKeys } from './storage/storage-keys';
+import { noTelemetry, type Telemetry } from './telemetry';
+import { createTokenService } from './tokens/token-service';
+import { createTokenStore } from './tokens/token-store';
+import { createFlowStore } from './verification/flow-store';
+import { createVerificationReader } from './verification/read-verification';
+import type { VerificationDeps } from './verification/verification-deps';
+import { createVerificationStore } from './verification/verification-store';
+
+const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+
+export interface Runtime {
+  app: Express;
+  config: Config;
+  deps: VerificationDeps;
+  /** The embedded sandbox, when FINX_API_URL is unset. */
+  sandbox: Sandbox | undefined;
+  redis: RedisConnection | undefined;
+  kv: KeyValueStore;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  telemetry?: Telemetry;
+  clock?: () => number;
+  /** Reuse an already running sandbox instead of starting the embedded one. */
+  sandbox?: Sandbox;
+}
+
+/** The composition root: builds every collaborator from the configuration. Does not listen. */
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const telemetry = options.telemetry ?? noTelemetry;
+  const clock = options.clock ?? Date.now;
+  for (const warning of config.warnings) logger.warn(warning);
+
+  let sandbox = options.sandbox;
+  let ownsSandbox = false;
+  if (!config.provider.baseUrl && !sandbox && config.sandbox) {
+    sandbox = await startSandbox(config.sandbox.options, {
+      port: config.sandbox.port,
+      host: config.sandbox.host,
+      ...(config.sandbox.publicUrl ? { publicUrl: config.sandbox.publicUrl } : {}),
+    });
+    ownsSandbox = true;
+    logger.warn({ url: sandbox.url }, 'FINX_API_URL is not set: using the embedded sandbox provider (no real bank data)');
+  }
+  const baseUrl = config.provider.baseUrl ?? sandbox?.url;
+  if (!baseUrl) throw new ConfigError(['FINX_API_URL: no provider URL and no sandbox']);
+  const widgetAllowedOrigins = config.provider.widgetAllowedOrigins ?? [new URL(sandbox?.url ?? baseUrl).origin];
+
+  const redis = config.redis ? await connectRedis(config.redis, logger) : undefined;
+  const kv = redis ? createRedisKeyValueStore(redis.commands) : createMemoryKeyValueStore();
+  const keys = createStorageKeys(config.keyPrefix);
+  const sessionStore: Store = redis
+    ? new RedisStore({ client: redis.client, prefix: keys.sessionPrefix, ttl: config.session.ttlS, disableTouch: true })
+    : new MemoryStore();
+
+  const provider = createProviderClient({ ...config.provider, baseUrl }, telemetry.providerCall);
+  const cipher = createEnvelopeCipher(config.encryption.current, config.encryption.previous);
+  const retentionMs = config.retentionS * 1000;
+  const tokenStore = createTokenStore({ kv, keys, cipher, ttlMs: Math.min(retentionMs, REFRESH_TOKEN_LIFETIME_MS) });
+  const tokens = createTokenService({
+    kv,
+    keys,
+    store: tokenStore,
+    provider,
+    logger,
+    telemetry,
+    clock,
+    refreshSkewMs: config.tokens.refreshSkewS * 1000,
+    lockLeaseMs: config.tokens.lockLeaseMs,
+    lockWaitMs: config.tokens.lockWaitMs,
+  });
+  const deps: VerificationDeps = {
+    kv,
+    keys,
+    flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
+    verifications: createVerificationStore({ kv, keys, retentionMs }),
+    tokenStore,
+    tokens,
+    provider,
+    cipher,
+    clock,
+    logger,
+    telemetry,
+    settings: {
+      redirectUri: config.redirectUri,
+      widgetAllowedOrigins,
+      reportingPeriodMonths: config.provider.reportingPeriodMonths,
+      defaultLanguage: config.provider.defaultLanguage,
+      flowTtlMs: config.flow.ttlS * 1000,
+      retentionMs,
+      pollIntervalMs: config.report.pollIntervalMs,
+      readyTimeoutMs: config.report.readyTimeoutS * 1000,
+    },
+  };
+
+  const app = createApp({
+    logger,
+    verification: deps,
+    reader: createVerificationReader(deps),
+    sessionStore,
+    session: config.session,
+    allowedOrigins: config.allowedOrigins,
+    returnUrl: config.returnUrl,
+    trustProxy: config.trustProxy,
+    rateLimits: config.rateLimits,
+    checkReady: async () => {
+      await kv.ping();
+    },
+  });
+
+  return {
+    app,
+    config,
+    deps,
+    sandbox,
+    redis,
+    kv,
+    async close() {
+      await provider.close();
+      await redis?.close();
+      if (ownsSandbox) await sandbox?.close();
+    },
+  };
+}
+
+/** Wraps the app in an HTTP server whose protocol-level errors also answer in the JSON error shape. */
+export function createHttpServer(app: Express | http.RequestListener): http.Server {
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, code, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers or URL are too large.']
+        : [400, 'invalid_request', 'The request is malformed.'];
+    const body = JSON.stringify({ error: { code, message, requestId: null } });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+/** Stops accepting connections, lets in-flight requests finish within `deadlineMs`, then closes the rest. */
+export function stopHttpServer(server: http.Server, deadlineMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const runtime = await createRuntime(config, { logger });
+  const server = createHttpServer(runtime.app);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, publicBaseUrl: config.publicBaseUrl.toString() }, `income BFF listening: open ${config.publicBaseUrl.origin}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    await stopHttpServer(server, 10_000);
+    await runtime.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

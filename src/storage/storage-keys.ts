@@ -1,0 +1,30 @@
+/**
+ * Every Redis key name, from one place. Keys of one verification share the hash tag `{v:<id>}` so
+ * multi-key scripts work on Redis Cluster.
+ */
+export interface StorageKeys {
+  sessionPrefix: string;
+  flow(stateHash: string): string;
+  meta(verificationId: string): string;
+  tokens(verificationId: string): string;
+  report(verificationId: string): string;
+  refreshLock(verificationId: string): string;
+  pollLease(verificationId: string): string;
+  rateLimit(scope: string, subject: string): string;
+  allOf(verificationId: string): string[];
+}
+
+export function createStorageKeys(prefix: string): StorageKeys {
+  const v = (id: string, name: string) => `${prefix}{v:${id}}:${name}`;
+  return {
+    sessionPrefix: `${prefix}sess:`,
+    flow: (stateHash) => `${prefix}flow:${stateHash}`,
+    meta: (id) => v(id, 'meta'),
+    tokens: (id) => v(id, 'tokens'),
+    report: (id) => v(id, 'report'),
+    refreshLock: (id) => v(id, 'lock:refresh'),
+    pollLease: (id) => v(id, 'lease:poll'),
+    rateLimit: (scope, subject) => `${prefix}rl:${scope}:${subject}`,
+    allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh', 'lease:poll'].map((name) => v(id, name)),
+  };
+}

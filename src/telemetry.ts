@@ -1,0 +1,22 @@
+import type { ProviderEndpoint } from './provider/provider-errors';
+
+export type FlowEvent = 'started' | 'completed' | 'cancelled' | 'failed' | 'expired' | 'ready';
+
+/** What the flows report about themselves; metrics implement it, tests and benchmarks may ignore it. */
+export interface Telemetry {
+  flow(event: FlowEvent): void;
+  providerCall(endpoint: ProviderEndpoint, outcome: string, durationMs: number): void;
+  refresh(outcome: 'refreshed' | 'reused' | 'rejected' | 'uncertain' | 'failed'): void;
+  reportCache(outcome: 'hit' | 'miss'): void;
+  storeError(): void;
+  refreshLockWait(ms: number): void;
+}
+
+export const noTelemetry: Telemetry = {
+  flow: () => undefined,
+  providerCall: () => undefined,
+  refresh: () => undefined,
+  reportCache: () => undefined,
+  storeError: () => undefined,
+  refreshLockWait: () => undefined,
+};

@@ -1,0 +1,99 @@
+import { AppError } from '../errors';
+import type { TokenSet } from '../provider/provider-client';
+import { ProviderError } from '../provider/provider-errors';
+import { hashOf } from './flow-store';
+import type { VerificationDeps } from './verification-deps';
+import type { VerificationMeta } from './verification-store';
+
+/** The widget's way back, already checked for shape by the HTTP layer. */
+export interface CallbackParams {
+  state: string;
+  success: boolean;
+  cancel: boolean;
+  code: string | undefined;
+  flowId: string | undefined;
+}
+
+export type CallbackOutcome =
+  | { status: 'processing'; verificationId: string }
+  | { status: 'cancelled'; verificationId: string }
+  | { status: 'failed'; verificationId: string; error: { code: string; message: string } };
+
+/**
+ * Checks the state against this browser's flows (single use), then records the outcome; on success
+ * exchanges the code once (it is single use: never retried) and stores the tokens server-side.
+ */
+export async function completeCallback(
+  deps: VerificationDeps,
+  owner: string | undefined,
+  params: CallbackParams,
+): Promise<CallbackOutcome> {
+  const { flows, verifications, clock, telemetry, logger } = deps;
+  if (!owner) throw invalidState();
+  const stateHash = hashOf(params.state);
+  const found = await flows.find(stateHash);
+  // A state from another browser is refused without consuming it: it still belongs to its owner.
+  if (!found || found.record.ownerHash !== hashOf(owner)) throw invalidState();
+  const { record, raw } = found;
+  if (params.flowId !== undefined && params.flowId !== record.flowId) {
+    throw new AppError('invalid_callback', 'The callback does not belong to the flow that was started.');
+  }
+  if (!(await flows.consume(stateHash, raw))) {
+    throw new AppError('state_already_used', 'This verification link was already used.');
+  }
+
+  const id = record.verificationId;
+  const current = await verifications.read(id);
+  if (!current || current.meta.status !== 'awaiting_user') {
+    throw new AppError('verification_not_pending', 'This verification is no longer waiting for the bank connection.');
+  }
+  const base: VerificationMeta = { ...current.meta, stateHash: undefined };
+
+  if (params.cancel) {
+    await verifications.transition(id, current, { ...base, status: 'cancelled' });
+    telemetry.flow('cancelled');
+    logger.info({ verificationId: id }, 'verification cancelled by the user');
+    return { status: 'cancelled', verificationId: id };
+  }
+  const fail = async (code: string, message: string): Promise<CallbackOutcome> => {
+    await verifications.transition(id, current, { ...base, status: 'failed', error: { code, message } });
+    telemetry.flow('failed');
+    logger.info({ verificationId: id, reason: code }, 'verification failed');
+    return { status: 'failed', verificationId: id, error: { code, message } };
+  };
+  if (!params.success || params.code === undefined) {
+    return fail('bank_connection_failed', 'The bank connection was not completed.');
+  }
+
+  let tokens: TokenSet;
+  try {
+    tokens = await deps.provider.exchangeCode(params.code, deps.settings.redirectUri);
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    logger.warn({ verificationId: id, failure: err.failure, status: err.status, providerCode: err.providerCode }, 'code exchange failed');
+    if (err.failure === 'timeout') return fail('exchange_timeout', 'The bank data provider did not answer in time. Please start again.');
+    if (err.failure === 'unavailable') return fail('provider_unavailable', 'The bank data provider is unavailable. Please start again later.');
+    return fail('code_rejected', 'The bank data provider did not accept the authorization. Please start again.');
+  }
+
+  const now = clock();
+  const next: VerificationMeta = {
+    ...base,
+    status: 'processing',
+    exchangedAt: now,
+    readyBy: now + deps.settings.readyTimeoutMs,
+  };
+  const written = await verifications.transition(id, current, next, [
+    deps.tokenStore.initialWrite(id, deps.tokens.tokenRecordFor(tokens)),
+  ]);
+  if (!written) {
+    throw new AppError('verification_not_pending', 'This verification was deleted while the bank connection completed.');
+  }
+  telemetry.flow('completed');
+  logger.info({ verificationId: id }, 'verification completed; report pending');
+  return { status: 'processing', verificationId: id };
+}
+
+function invalidState(): AppError {
+  return new AppError('invalid_state', 'This callback does not match a verification started in this browser (unknown, expired or already used).');
+}

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { ProviderClient } from '../provider/provider-client';
+import type { EnvelopeCipher } from '../storage/envelope-cipher';
+import type { KeyValueStore } from '../storage/key-value-store';
+import type { StorageKeys } from '../storage/storage-keys';
+import type { Telemetry } from '../telemetry';
+import type { TokenService } from '../tokens/token-service';
+import type { TokenStore } from '../tokens/token-store';
+import type { FlowStore } from './flow-store';
+import type { VerificationStore } from './verification-store';
+
+export interface VerificationSettings {
+  redirectUri: string;
+  widgetAllowedOrigins: string[];
+  reportingPeriodMonths: number;
+  defaultLanguage: string;
+  flowTtlMs: number;
+  retentionMs: number;
+  pollIntervalMs: number;
+  readyTimeoutMs: number;
+}
+
+/** Everything the verification flows use; built once in the composition root. */
+export interface VerificationDeps {
+  kv: KeyValueStore;
+  keys: StorageKeys;
+  flows: FlowStore;
+  verifications: VerificationStore;
+  tokenStore: TokenStore;
+  tokens: TokenService;
+  provider: ProviderClient;
+  cipher: EnvelopeCipher;
+  clock: () => number;
+  logger: Logger;
+  telemetry: Telemetry;
+  settings: VerificationSettings;
+}

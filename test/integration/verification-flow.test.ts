@@ -1,0 +1,266 @@
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import { buildIncomeReport } from '../../src/sandbox/income-report';
+import {
+  decideInWidget,
+  followCallback,
+  inspectRedis,
+  pollUntil,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  TEST_CLIENT,
+  type TestServer,
+} from '../support/harness';
+
+let sandbox: Sandbox;
+let server: TestServer;
+let redis: Awaited<ReturnType<typeof inspectRedis>>;
+let now = Date.now();
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox({ reportDelayMs: 300 });
+  redis = await inspectRedis();
+});
+beforeEach(async () => {
+  now = Date.now();
+  sandbox.resetStats();
+  server = await startTestServer({ sandbox, runtime: { clock: () => now } });
+});
+afterEach(async () => {
+  await server.close();
+  await redis.dropPrefix(server.prefix);
+});
+afterAll(async () => {
+  await sandbox.close();
+  await redis.close();
+});
+
+/** Everything but rate-limit counters, which hold no user data. */
+const keysOf = async () => (await redis.keysUnder(server.prefix)).filter((k) => !k.includes(':rl:'));
+const nonSessionKeys = async () => (await keysOf()).filter((k) => !k.includes(':sess:'));
+
+describe('GET /verification/start', () => {
+  it('creates a widget link with a fresh state and redirects the browser there', async () => {
+    const agent = server.agent();
+    const res = await agent.get('/verification/start?language=de&iban=DE89370400440532013000').expect(302);
+    const location = new URL(res.headers.location as string);
+    expect(location.origin).toBe(new URL(sandbox.url).origin);
+    expect(location.pathname).toBe('/widget');
+    expect(res.headers['set-cookie']?.[0]).toMatch(/^bff\.sid=.*HttpOnly.*SameSite=Lax/i);
+    expect(sandbox.stats().linksCreated).toBe(1);
+    const poll = await agent.get('/api/verification').expect(200);
+    expect(poll.body).toEqual({ status: 'awaiting_user', report: null, error: null });
+    expect(poll.headers['retry-after']).toBe('1');
+    expect(poll.headers['cache-control']).toBe('no-store');
+  });
+
+  it.each([
+    ['?iban=DE00123', 'invalid_iban'],
+    ['?iban=DE89370400440532013001', 'invalid_iban'],
+    ['?language=xx', 'invalid_language'],
+    ['?language=de&language=en', 'invalid_language'],
+    ['?unknown=1', 'invalid_request'],
+  ])('refuses %s with 400 %s and starts nothing', async (query, code) => {
+    const res = await server.agent().get(`/verification/start${query}`).expect(400);
+    expect(res.body.error).toMatchObject({ code, requestId: expect.any(String) });
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(sandbox.stats().linksCreated).toBe(0);
+    expect(await keysOf()).toEqual([]);
+  });
+});
+
+describe('the whole flow', () => {
+  it('approve: callback exchanges the code, keeps tokens server-side, and the poll ends with the report', async () => {
+    const agent = server.agent();
+    const widget = await startFlow(agent);
+    const callback = await decideInWidget(widget, 'approve');
+    const flowId = new URL(callback).searchParams.get('flow_id') as string;
+    const cookieBefore = (await agent.get('/api/verification')).request.cookies;
+
+    expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+    expect(sandbox.stats().codeExchanges).toBe(1);
+    const processing = await agent.get('/api/verification').expect(200);
+    expect(['processing', 'ready']).toContain(processing.body.status);
+
+    const ready = await pollUntil(agent, ['ready']);
+    expect(ready.body.error).toBeNull();
+    expect(ready.body.report).toEqual(buildIncomeReport(flowId, 12));
+    expect(ready.headers['retry-after']).toBeUndefined();
+
+    // Tokens and report live in their own keys, never in the session blob, and never in clear.
+    const keys = await keysOf();
+    expect(keys.some((k) => k.endsWith(':tokens'))).toBe(true);
+    expect(keys.some((k) => k.endsWith(':report'))).toBe(true);
+    const sessionKeys = keys.filter((k) => k.includes(':sess:'));
+    expect(sessionKeys).toHaveLength(1);
+    const sessionBlob = (await redis.get(sessionKeys[0] as string)) as string;
+    expect(sessionBlob).not.toMatch(/token/i);
+    // The session id was regenerated on completion.
+    expect((await agent.get('/api/verification')).request.cookies).not.toBe(cookieBefore);
+  });
+
+  it('cancel: the browser comes back with verification=cancelled and nothing is exchanged', async () => {
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent), 'cancel');
+    expect(await followCallback(agent, callback)).toBe('/?verification=cancelled');
+    const poll = await agent.get('/api/verification').expect(200);
+    expect(poll.body).toEqual({ status: 'cancelled', report: null, error: null });
+    expect(poll.headers['retry-after']).toBeUndefined();
+    expect(sandbox.stats().codeExchanges).toBe(0);
+    expect((await keysOf()).some((k) => k.endsWith(':tokens'))).toBe(false);
+  });
+
+  it('fail: the browser comes back with verification=failed and a reason', async () => {
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent), 'fail');
+    expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=bank_connection_failed');
+    const poll = await agent.get('/api/verification').expect(200);
+    expect(poll.body).toMatchObject({ status: 'failed', report: null, error: { code: 'bank_connection_failed' } });
+  });
+
+  it('a code the provider rejects: failed with code_rejected, no tokens stored', async () => {
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent), 'approve');
+    sandbox.script('token', [{ status: 400, body: { error: { code: 1000, group: 'client', message: 'invalid_grant' } } }]);
+    expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=code_rejected');
+    expect((await keysOf()).some((k) => k.endsWith(':tokens'))).toBe(false);
+    expect((await agent.get('/api/verification')).body.status).toBe('failed');
+  });
+});
+
+describe('GET /callback refuses what it must', () => {
+  it('a callback with no session: invalid_state, no exchange, nothing stored', async () => {
+    const callback = await decideInWidget(await startFlow(server.agent()), 'approve');
+    const before = await keysOf();
+    expect(await followCallback(server.agent(), callback)).toBe('/?verification=failed&reason=invalid_state');
+    expect(sandbox.stats().codeExchanges).toBe(0);
+    expect(await keysOf()).toEqual(before);
+  });
+
+  it('a wrong state: invalid_state, and the real flow can still complete', async () => {
+    const agent = server.agent();
+    const callback = new URL(await decideInWidget(await startFlow(agent), 'approve'));
+    const forged = new URL(callback);
+    forged.searchParams.set('state', 'x'.repeat(43));
+    expect(await followCallback(agent, forged.toString())).toBe('/?verification=failed&reason=invalid_state');
+    expect(sandbox.stats().codeExchanges).toBe(0);
+    expect(await followCallback(agent, callback.toString())).toBe('/?verification=completed');
+  });
+
+  it('a reused state: refused the second time, with one exchange in all', async () => {
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent), 'approve');
+    expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+    expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=invalid_state');
+    expect(sandbox.stats().codeExchanges + sandbox.stats().codeExchangesRejected).toBe(1);
+  });
+
+  it('success=true without a code: invalid_callback, the state is not consumed', async () => {
+    const agent = server.agent();
+    const callback = new URL(await decideInWidget(await startFlow(agent), 'approve'));
+    const noCode = new URL(callback);
+    noCode.searchParams.delete('code');
+    const before = await keysOf();
+    expect(await followCallback(agent, noCode.toString())).toBe('/?verification=failed&reason=invalid_callback');
+    expect(await keysOf()).toEqual(before);
+    expect(await followCallback(agent, callback.toString())).toBe('/?verification=completed');
+  });
+
+  it('two callbacks with the same state at once: exactly one exchange reaches the provider', async () => {
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent), 'approve');
+    const outcomes = await Promise.all([followCallback(agent, callback), followCallback(agent, callback)]);
+    expect(outcomes.sort()).toEqual(['/?verification=completed', expect.stringMatching(/^\/\?verification=failed&reason=(invalid_state|state_already_used)$/)].sort());
+    expect(sandbox.stats().codeExchanges + sandbox.stats().codeExchangesRejected).toBe(1);
+  });
+
+  it('two tabs of one session start flows one after the other and finish in the opposite order: both are accepted', async () => {
+    const agent = server.agent();
+    const first = await startFlow(agent);
+    const second = await startFlow(agent);
+    const secondCallback = await decideInWidget(second, 'approve');
+    const firstCallback = await decideInWidget(first, 'approve');
+    expect(await followCallback(agent, secondCallback)).toBe('/?verification=completed');
+    expect(await followCallback(agent, firstCallback)).toBe('/?verification=completed');
+    expect(sandbox.stats().codeExchanges).toBe(2);
+    // The session shows the verification completed last.
+    const ready = await pollUntil(agent, ['ready']);
+    expect(ready.body.report).toEqual(buildIncomeReport(new URL(firstCallback).searchParams.get('flow_id') as string, 12));
+  });
+
+  it('a flow never finished reaches expired after its TTL', async () => {
+    const agent = server.agent();
+    await startFlow(agent);
+    expect((await agent.get('/api/verification')).body.status).toBe('awaiting_user');
+    now += 1801 * 1000;
+    const res = await agent.get('/api/verification').expect(200);
+    expect(res.body).toMatchObject({ status: 'expired', error: { code: 'flow_expired' } });
+  });
+});
+
+describe('popup and iframe modes', () => {
+  it('POST /api/verification answers the widget location; POST /api/verification/callback completes it', async () => {
+    const agent = server.agent();
+    const created = await agent.post('/api/verification').set('Content-Type', 'application/json').send({ language: 'en' }).expect(201);
+    expect(created.body).toEqual({ status: 'awaiting_user', location: expect.stringContaining(`${sandbox.url}/widget?token=`) });
+    const callback = new URL(await decideInWidget(created.body.location, 'approve'));
+    const query = Object.fromEntries(callback.searchParams);
+    const done = await agent.post('/api/verification/callback').set('Content-Type', 'application/json').send(query).expect(200);
+    expect(done.body).toEqual({ status: 'processing', error: null });
+    await pollUntil(agent, ['ready']);
+  });
+
+  it('the iframe callback answers errors in the JSON shape', async () => {
+    const res = await server
+      .agent()
+      .post('/api/verification/callback')
+      .set('Content-Type', 'application/json')
+      .send({ state: 'nope', success: 'true', code: 'abc' })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_state', requestId: expect.any(String) });
+  });
+});
+
+describe('DELETE /api/verification', () => {
+  it('forgets tokens, report and state at once', async () => {
+    const agent = server.agent();
+    await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'));
+    await pollUntil(agent, ['ready']);
+    expect((await nonSessionKeys()).length).toBeGreaterThan(0);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(await nonSessionKeys()).toEqual([]);
+    expect((await agent.get('/api/verification')).body.status).toBe('none');
+  });
+
+  it('also removes a pending flow', async () => {
+    const agent = server.agent();
+    await startFlow(agent);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(await nonSessionKeys()).toEqual([]);
+  });
+});
+
+describe('secrets stay secret', () => {
+  it('no token, code or client secret appears in the logs of a full flow', async () => {
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent, '?iban=DE89370400440532013000'), 'approve');
+    const params = new URL(callback).searchParams;
+    await followCallback(agent, callback);
+    await pollUntil(agent, ['ready']);
+    const tokensKey = (await keysOf()).find((k) => k.endsWith(':tokens')) as string;
+    const tokens = JSON.parse(server.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
+    const logs = server.logs.text();
+    expect(logs).toContain('verification completed');
+    for (const secret of [tokens.accessToken, tokens.refreshToken, params.get('code'), params.get('state'), TEST_CLIENT.clientSecret, 'DE89370400440532013000']) {
+      expect(secret).toBeTruthy();
+      expect(logs).not.toContain(secret);
+    }
+  });
+});
+
+describe('health', () => {
+  it('GET /healthz and /readyz answer 200 when Redis answers', async () => {
+    await server.agent().get('/healthz').expect(200, { status: 'ok' });
+    await server.agent().get('/readyz').expect(200, { status: 'ready' });
+  });
+});

@@ -1,0 +1,152 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { createClient, type RedisClientType } from 'redis';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { defaultSandboxOptions, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox-server';
+import { createHttpServer, createRuntime, stopHttpServer, type Runtime, type RuntimeOptions } from '../../src/server';
+
+export const TEST_CLIENT = { clientId: 'test-client', clientSecret: 'test-secret-' + randomBytes(8).toString('hex') };
+
+export function redisUrl(): string {
+  const url = process.env.TEST_REDIS_URL;
+  if (!url) throw new Error('TEST_REDIS_URL is not set: the jest globalSetup (test/support/global-setup.ts) did not run');
+  return url;
+}
+
+export async function startTestSandbox(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
+  return startSandbox({ ...defaultSandboxOptions, ...TEST_CLIENT, reportDelayMs: 0, ...options }, { port: 0 });
+}
+
+/** Captures every log line a server writes, to assert on them. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.lines.push(chunk.toString());
+    cb();
+  }
+  text(): string {
+    return this.lines.join('');
+  }
+}
+
+export interface TestServer {
+  url: string;
+  runtime: Runtime;
+  sandbox: Sandbox;
+  prefix: string;
+  logs: LogCapture;
+  agent(): TestAgent;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  sandbox: Sandbox;
+  env?: Record<string, string>;
+  /** false: the in-process store. */
+  redis?: boolean;
+  /** Share a key prefix (and so sessions and verifications) with another instance. */
+  prefix?: string;
+  runtime?: RuntimeOptions;
+}
+
+/** Starts the real server in-process on a free port, pointed at the sandbox and a real Redis with its own key prefix. */
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  let app: http.RequestListener = (_req, res) => res.end();
+  const server = createHttpServer((req: http.IncomingMessage, res: http.ServerResponse) => app(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const prefix = options.prefix ?? `test:${randomBytes(6).toString('hex')}:`;
+  const logs = new LogCapture();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_BASE_URL: url,
+    FINX_API_URL: options.sandbox.url,
+    FINX_CLIENT_ID: TEST_CLIENT.clientId,
+    FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+    WIDGET_ALLOWED_ORIGINS: new URL(options.sandbox.url).origin,
+    SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
+    TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    REDIS_KEY_PREFIX: prefix,
+    REPORT_POLL_INTERVAL_MS: '200',
+    ...(options.redis === false ? {} : { REDIS_URL: redisUrl() }),
+    ...options.env,
+  });
+  const runtime = await createRuntime(config, {
+    logger: createLogger('info', logs),
+    sandbox: options.sandbox,
+    ...options.runtime,
+  });
+  app = runtime.app;
+  return {
+    url,
+    runtime,
+    sandbox: options.sandbox,
+    prefix,
+    logs,
+    agent: () => request.agent(url),
+    async close() {
+      await stopHttpServer(server, 2000);
+      await runtime.close();
+    },
+  };
+}
+
+/** A plain Redis client for inspecting and cleaning up what the server stored. */
+export async function inspectRedis(): Promise<RedisClientType & { keysUnder(prefix: string): Promise<string[]>; dropPrefix(prefix: string): Promise<void> }> {
+  const client = createClient({ url: redisUrl() }) as RedisClientType;
+  await client.connect();
+  return Object.assign(client, {
+    async keysUnder(prefix: string) {
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);
+      return keys.sort();
+    },
+    async dropPrefix(prefix: string) {
+      for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (batch.length) await client.del(batch);
+    },
+  });
+}
+
+/** Follows the start redirect, returning the widget location. */
+export async function startFlow(agent: TestAgent, query = ''): Promise<string> {
+  const res = await agent.get(`/verification/start${query}`).expect(302);
+  return res.headers.location as string;
+}
+
+/** What the sandbox widget's buttons do: returns the callback URL the browser would be sent to. */
+export async function decideInWidget(widgetLocation: string, decision: 'approve' | 'cancel' | 'fail'): Promise<string> {
+  const widget = new URL(widgetLocation);
+  const token = widget.searchParams.get('token') ?? '';
+  const res = await fetch(new URL('/widget/complete', widget.origin), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, decision }).toString(),
+    redirect: 'manual',
+  });
+  if (res.status !== 302) throw new Error(`widget completion answered ${res.status}`);
+  return res.headers.get('location') as string;
+}
+
+/** Sends the browser (agent) to the callback URL; returns where the server redirects it. */
+export async function followCallback(agent: TestAgent, callbackUrl: string): Promise<string> {
+  const u = new URL(callbackUrl);
+  const res = await agent.get(u.pathname + u.search).expect(302);
+  return res.headers.location as string;
+}
+
+export async function pollUntil(agent: TestAgent, statuses: string[], timeoutMs = 10_000): Promise<request.Response> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await agent.get('/api/verification').expect(200);
+    if (statuses.includes(res.body.status)) return res;
+    if (Date.now() > deadline) throw new Error(`still ${res.body.status} after ${timeoutMs} ms; wanted ${statuses.join('/')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
