@@ -24,7 +24,11 @@ export interface AppDeps {
   allowedOrigins: string[];
   returnUrl: string;
   trustProxy: boolean | number | string;
-  rateLimits: { startsPerSessionPerHour: number; startsPerIpPerHour: number; callbacksPerIpPerMinute: number };
+  rateLimits: {
+    startsPerSessionPerHour: number;
+    startsPerIpPerHour: number;
+    callbacksPerIpPerMinute: number;
+  };
   checkReady: () => Promise<void>;
   /** Extra routes mounted before the API (metrics, OpenAPI). */
   extraRoutes?: express.Router[];
@@ -72,7 +76,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use((req, _res, next) => {
-    if (req.url.length > MAX_URL_LENGTH) return next(new AppError('uri_too_long', 'The request URL is too long.'));
+    if (req.url.length > MAX_URL_LENGTH)
+      return next(new AppError('uri_too_long', 'The request URL is too long.'));
     next();
   });
 
@@ -89,13 +94,25 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionMiddleware(deps.session, deps.sessionStore));
 
   const startLimits: RateRule[] = [
-    { scope: 'start-session', limit: deps.rateLimits.startsPerSessionPerHour, windowMs: HOUR, subject: bySession },
+    {
+      scope: 'start-session',
+      limit: deps.rateLimits.startsPerSessionPerHour,
+      windowMs: HOUR,
+      subject: bySession,
+    },
     { scope: 'start-ip', limit: deps.rateLimits.startsPerIpPerHour, windowMs: HOUR, subject: byIp },
   ];
   const callbackLimits: RateRule[] = [
     { scope: 'callback-ip', limit: deps.rateLimits.callbacksPerIpPerMinute, windowMs: MINUTE, subject: byIp },
   ];
-  app.use(verificationRoutes({ verification: deps.verification, reader: deps.reader, allowedOrigins: deps.allowedOrigins, startLimits }));
+  app.use(
+    verificationRoutes({
+      verification: deps.verification,
+      reader: deps.reader,
+      allowedOrigins: deps.allowedOrigins,
+      startLimits,
+    }),
+  );
   app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
 
   app.use(notFound());

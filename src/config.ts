@@ -9,7 +9,11 @@ import {
 } from './sandbox/sandbox-config';
 
 /** The widget hosts finX has used over the years (finx-api.md); used when FINX_API_URL is set and WIDGET_ALLOWED_ORIGINS is not. */
-const KNOWN_WIDGET_ORIGINS = ['https://widget.qwist.cloud', 'https://finx.qwist.cloud', 'https://finx.finleap.cloud'];
+const KNOWN_WIDGET_ORIGINS = [
+  'https://widget.qwist.cloud',
+  'https://finx.qwist.cloud',
+  'https://finx.finleap.cloud',
+];
 const LANGUAGES = ['de', 'en', 'es', 'fr', 'ar'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const languages: readonly Language[] = LANGUAGES;
@@ -44,7 +48,8 @@ export interface Config {
     reportingPeriodMonths: number;
     defaultLanguage: Language;
   };
-  redis: { url: string | undefined; clusterNodes: string[] | undefined; commandTimeoutMs: number } | undefined;
+  redis:
+    { url: string | undefined; clusterNodes: string[] | undefined; commandTimeoutMs: number } | undefined;
   keyPrefix: string;
   session: { secrets: string[]; ttlS: number; cookieName: string; secureCookie: boolean };
   encryption: { current: EncryptionKey; previous: EncryptionKey[] };
@@ -52,7 +57,12 @@ export interface Config {
   report: { pollIntervalMs: number; readyTimeoutS: number };
   retentionS: number;
   tokens: { refreshSkewS: number; lockLeaseMs: number; lockWaitMs: number };
-  rateLimits: { startsPerSessionPerHour: number; startsPerIpPerHour: number; callbacksPerIpPerMinute: number; pollsPerSessionPerMinute: number };
+  rateLimits: {
+    startsPerSessionPerHour: number;
+    startsPerIpPerHour: number;
+    callbacksPerIpPerMinute: number;
+    pollsPerSessionPerMinute: number;
+  };
   sandbox: { port: number; host: string; publicUrl: string | undefined; options: SandboxOptions } | undefined;
   /** Things an operator should know about the chosen defaults (logged loudly at start). */
   warnings: string[];
@@ -145,7 +155,11 @@ export function loadConfig(env: Env): Config {
   const warnings: string[] = [];
   const production = e.NODE_ENV === 'production';
 
-  const publicBaseUrl = parseUrl(e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT || 3000}`, 'PUBLIC_BASE_URL', problems);
+  const publicBaseUrl = parseUrl(
+    e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT || 3000}`,
+    'PUBLIC_BASE_URL',
+    problems,
+  );
   if (publicBaseUrl && (publicBaseUrl.search || publicBaseUrl.hash)) {
     problems.push('PUBLIC_BASE_URL: must not contain a query or fragment');
   }
@@ -167,32 +181,44 @@ export function loadConfig(env: Env): Config {
 
   const embedded = e.FINX_API_URL === undefined;
   if (e.FINX_API_URL !== undefined) parseUrl(e.FINX_API_URL, 'FINX_API_URL', problems);
-  if (embedded && production) problems.push('FINX_API_URL: required when NODE_ENV=production (the sandbox is for development)');
+  if (embedded && production)
+    problems.push('FINX_API_URL: required when NODE_ENV=production (the sandbox is for development)');
   if (!embedded && (!e.FINX_CLIENT_ID || !e.FINX_CLIENT_SECRET)) {
     problems.push('FINX_CLIENT_ID and FINX_CLIENT_SECRET: required when FINX_API_URL is set');
   }
   const clientId = e.FINX_CLIENT_ID ?? SANDBOX_DEV_CLIENT_ID;
   const clientSecret = e.FINX_CLIENT_SECRET ?? SANDBOX_DEV_CLIENT_SECRET;
 
-  const widgetAllowedOrigins = (e.WIDGET_ALLOWED_ORIGINS ?? (embedded ? undefined : KNOWN_WIDGET_ORIGINS))?.map((o) => {
+  const widgetAllowedOrigins = (
+    e.WIDGET_ALLOWED_ORIGINS ?? (embedded ? undefined : KNOWN_WIDGET_ORIGINS)
+  )?.map((o) => {
     const u = parseUrl(o, 'WIDGET_ALLOWED_ORIGINS', problems);
     return u ? u.origin : o;
   });
 
-  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES)
+    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
   const redis =
     e.REDIS_URL || e.REDIS_CLUSTER_NODES
-      ? { url: e.REDIS_URL, clusterNodes: e.REDIS_CLUSTER_NODES, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+      ? {
+          url: e.REDIS_URL,
+          clusterNodes: e.REDIS_CLUSTER_NODES,
+          commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+        }
       : undefined;
   if (!redis) {
     if (production) problems.push('REDIS_URL or REDIS_CLUSTER_NODES: required when NODE_ENV=production');
-    else warnings.push('REDIS_URL is not set: sessions, flows and tokens live in this process only and are lost on restart. Development only.');
+    else
+      warnings.push(
+        'REDIS_URL is not set: sessions, flows and tokens live in this process only and are lost on restart. Development only.',
+      );
   }
 
   let sessionSecrets = e.SESSION_SECRET ?? [];
   if (sessionSecrets.length === 0) {
     if (production) problems.push('SESSION_SECRET: required when NODE_ENV=production');
-    else warnings.push('SESSION_SECRET is not set: a random one is used, so sessions do not survive a restart.');
+    else
+      warnings.push('SESSION_SECRET is not set: a random one is used, so sessions do not survive a restart.');
     sessionSecrets = [randomBytes(32).toString('base64url')];
   } else if (sessionSecrets.some((s) => s.length < 32)) {
     problems.push('SESSION_SECRET: each secret must be at least 32 characters');
@@ -201,7 +227,9 @@ export function loadConfig(env: Env): Config {
   const encryption = readEncryptionKeys(e, production, problems, warnings);
 
   if (e.REFRESH_LOCK_WAIT_MS < e.REFRESH_LOCK_LEASE_MS) {
-    problems.push('REFRESH_LOCK_WAIT_MS: must be at least REFRESH_LOCK_LEASE_MS, or a crashed holder would never be waited out');
+    problems.push(
+      'REFRESH_LOCK_WAIT_MS: must be at least REFRESH_LOCK_LEASE_MS, or a crashed holder would never be waited out',
+    );
   }
 
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
@@ -243,7 +271,11 @@ export function loadConfig(env: Env): Config {
     flow: { ttlS: e.FLOW_TTL_S },
     report: { pollIntervalMs: e.REPORT_POLL_INTERVAL_MS, readyTimeoutS: e.REPORT_READY_TIMEOUT_S },
     retentionS: e.RETENTION_S,
-    tokens: { refreshSkewS: e.REFRESH_SKEW_S, lockLeaseMs: e.REFRESH_LOCK_LEASE_MS, lockWaitMs: e.REFRESH_LOCK_WAIT_MS },
+    tokens: {
+      refreshSkewS: e.REFRESH_SKEW_S,
+      lockLeaseMs: e.REFRESH_LOCK_LEASE_MS,
+      lockWaitMs: e.REFRESH_LOCK_WAIT_MS,
+    },
     rateLimits: {
       startsPerSessionPerHour: e.RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR,
       startsPerIpPerHour: e.RATE_LIMIT_STARTS_PER_IP_PER_HOUR,
@@ -263,7 +295,11 @@ export function loadConfig(env: Env): Config {
 }
 
 function readEncryptionKeys(
-  e: { TOKEN_ENCRYPTION_KEY?: string | undefined; TOKEN_ENCRYPTION_KEY_ID: string; TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string[] | undefined },
+  e: {
+    TOKEN_ENCRYPTION_KEY?: string | undefined;
+    TOKEN_ENCRYPTION_KEY_ID: string;
+    TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string[] | undefined;
+  },
   production: boolean,
   problems: string[],
   warnings: string[],
@@ -271,11 +307,15 @@ function readEncryptionKeys(
   let current: EncryptionKey;
   if (e.TOKEN_ENCRYPTION_KEY) {
     const key = decodeKey(e.TOKEN_ENCRYPTION_KEY);
-    if (!key) problems.push('TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 encoded (openssl rand -base64 32)');
+    if (!key)
+      problems.push('TOKEN_ENCRYPTION_KEY: must be 32 bytes, base64 encoded (openssl rand -base64 32)');
     current = { id: e.TOKEN_ENCRYPTION_KEY_ID, key: key ?? Buffer.alloc(32) };
   } else {
     if (production) problems.push('TOKEN_ENCRYPTION_KEY: required when NODE_ENV=production');
-    else warnings.push('TOKEN_ENCRYPTION_KEY is not set: a process-local key is generated; stored tokens are unreadable after a restart.');
+    else
+      warnings.push(
+        'TOKEN_ENCRYPTION_KEY is not set: a process-local key is generated; stored tokens are unreadable after a restart.',
+      );
     current = { id: e.TOKEN_ENCRYPTION_KEY_ID, key: randomBytes(32) };
   }
   const previous: EncryptionKey[] = [];

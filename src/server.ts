@@ -60,23 +60,38 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       ...(config.sandbox.publicUrl ? { publicUrl: config.sandbox.publicUrl } : {}),
     });
     ownsSandbox = true;
-    logger.warn({ url: sandbox.url }, 'FINX_API_URL is not set: using the embedded sandbox provider (no real bank data)');
+    logger.warn(
+      { url: sandbox.url },
+      'FINX_API_URL is not set: using the embedded sandbox provider (no real bank data)',
+    );
   }
   const baseUrl = config.provider.baseUrl ?? sandbox?.url;
   if (!baseUrl) throw new ConfigError(['FINX_API_URL: no provider URL and no sandbox']);
-  const widgetAllowedOrigins = config.provider.widgetAllowedOrigins ?? [new URL(sandbox?.url ?? baseUrl).origin];
+  const widgetAllowedOrigins = config.provider.widgetAllowedOrigins ?? [
+    new URL(sandbox?.url ?? baseUrl).origin,
+  ];
 
   const redis = config.redis ? await connectRedis(config.redis, logger) : undefined;
   const kv = redis ? createRedisKeyValueStore(redis.commands) : createMemoryKeyValueStore();
   const keys = createStorageKeys(config.keyPrefix);
   const sessionStore: Store = redis
-    ? new RedisStore({ client: redis.client, prefix: keys.sessionPrefix, ttl: config.session.ttlS, disableTouch: true })
+    ? new RedisStore({
+        client: redis.client,
+        prefix: keys.sessionPrefix,
+        ttl: config.session.ttlS,
+        disableTouch: true,
+      })
     : new MemoryStore();
 
   const provider = createProviderClient({ ...config.provider, baseUrl }, telemetry.providerCall);
   const cipher = createEnvelopeCipher(config.encryption.current, config.encryption.previous);
   const retentionMs = config.retentionS * 1000;
-  const tokenStore = createTokenStore({ kv, keys, cipher, ttlMs: Math.min(retentionMs, REFRESH_TOKEN_LIFETIME_MS) });
+  const tokenStore = createTokenStore({
+    kv,
+    keys,
+    cipher,
+    ttlMs: Math.min(retentionMs, REFRESH_TOKEN_LIFETIME_MS),
+  });
   const tokens = createTokenService({
     kv,
     keys,
@@ -189,7 +204,10 @@ async function main(): Promise<void> {
   const server = createHttpServer(runtime.app);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, publicBaseUrl: config.publicBaseUrl.toString() }, `income BFF listening: open ${config.publicBaseUrl.origin}`);
+  logger.info(
+    { port, publicBaseUrl: config.publicBaseUrl.toString() },
+    `income BFF listening: open ${config.publicBaseUrl.origin}`,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

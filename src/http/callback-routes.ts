@@ -1,7 +1,11 @@
 import { Router, type Request } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { completeCallback, type CallbackOutcome, type CallbackParams } from '../verification/complete-callback';
+import {
+  completeCallback,
+  type CallbackOutcome,
+  type CallbackParams,
+} from '../verification/complete-callback';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { toAppError } from './error-handler';
 import { callbackBodySchema, callbackQuerySchema } from './input-schemas';
@@ -19,9 +23,14 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
   const router = Router();
   const { kv, keys } = deps.verification;
 
-  const handle = async (req: Request, schema: z.ZodType<CallbackParams>, input: unknown): Promise<CallbackOutcome> => {
+  const handle = async (
+    req: Request,
+    schema: z.ZodType<CallbackParams>,
+    input: unknown,
+  ): Promise<CallbackOutcome> => {
     const parsed = schema.safeParse(input);
-    if (!parsed.success) throw new AppError('invalid_callback', 'The callback parameters are missing or malformed.');
+    if (!parsed.success)
+      throw new AppError('invalid_callback', 'The callback parameters are missing or malformed.');
     const outcome = await completeCallback(deps.verification, ownerOf(req), parsed.data);
     req.session.verificationId = outcome.verificationId;
     // A completed verification gets a fresh session id: one seen before it is worth nothing now.
@@ -45,19 +54,25 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
       }
     } catch (err) {
       const appError = toAppError(err);
-      if (appError.code === 'internal_error') res.locals.log.error({ err: appError.cause ?? appError }, 'callback error');
+      if (appError.code === 'internal_error')
+        res.locals.log.error({ err: appError.cause ?? appError }, 'callback error');
       target.searchParams.set('verification', 'failed');
       target.searchParams.set('reason', appError.code);
     }
     // Only the configured return URL, with our own parameters: nothing from the request is reflected.
-    const location = target.origin === 'http://placeholder.invalid' ? target.pathname + target.search + target.hash : target.toString();
+    const location =
+      target.origin === 'http://placeholder.invalid'
+        ? target.pathname + target.search + target.hash
+        : target.toString();
     res.redirect(302, location);
   });
 
   router.post('/api/verification/callback', async (req, res) => {
     await enforceRateLimits(kv, keys, deps.callbackLimits, req);
     const outcome = await handle(req, callbackBodySchema, req.body);
-    res.status(200).json({ status: outcome.status, error: outcome.status === 'failed' ? outcome.error : null });
+    res
+      .status(200)
+      .json({ status: outcome.status, error: outcome.status === 'failed' ? outcome.error : null });
   });
 
   return router;

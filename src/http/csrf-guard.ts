@@ -9,12 +9,15 @@ import { AppError } from '../errors';
  */
 export function csrfGuard(allowedOrigins: string[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (req.method !== 'POST' && req.method !== 'DELETE' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
+    if (req.method !== 'POST' && req.method !== 'DELETE' && req.method !== 'PUT' && req.method !== 'PATCH')
+      return next();
     assertSameSite(req, allowedOrigins);
     // Checked on the header itself: bodiless DELETEs must carry it too.
     const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
-      return next(new AppError('unsupported_media_type', 'Send the request with Content-Type: application/json.'));
+      return next(
+        new AppError('unsupported_media_type', 'Send the request with Content-Type: application/json.'),
+      );
     }
     next();
   };

@@ -6,17 +6,23 @@ export function sendError(res: Response, err: AppError): void {
   const status = statusForCode(err.code);
   if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
   res.setHeader('Cache-Control', 'no-store');
-  res.status(status).json({ error: { code: err.code, message: err.message, requestId: res.locals.requestId } });
+  res
+    .status(status)
+    .json({ error: { code: err.code, message: err.message, requestId: res.locals.requestId } });
 }
 
 /** Turns anything thrown into an AppError; 5xx details stay in the log, never in the answer. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number };
-  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large.', { cause: err });
-  if (e?.type === 'entity.parse.failed') return new AppError('invalid_json', 'The request body is not valid JSON.', { cause: err });
+  if (e?.type === 'entity.too.large')
+    return new AppError('payload_too_large', 'The request body is too large.', { cause: err });
+  if (e?.type === 'entity.parse.failed')
+    return new AppError('invalid_json', 'The request body is not valid JSON.', { cause: err });
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    return new AppError('unsupported_media_type', 'The request body encoding is not supported.', { cause: err });
+    return new AppError('unsupported_media_type', 'The request body encoding is not supported.', {
+      cause: err,
+    });
   }
   if (e?.status === 400) return new AppError('invalid_request', 'The request is malformed.', { cause: err });
   return new AppError('internal_error', 'Something went wrong on our side. Please retry.', { cause: err });
@@ -34,5 +40,6 @@ export function errorHandler() {
 }
 
 export function notFound() {
-  return (_req: Request, res: Response): void => sendError(res, new AppError('not_found', 'No such endpoint.'));
+  return (_req: Request, res: Response): void =>
+    sendError(res, new AppError('not_found', 'No such endpoint.'));
 }

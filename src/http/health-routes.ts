@@ -15,7 +15,12 @@ export function healthRoutes(checkReady: () => Promise<void>): Router {
       await checkReady();
       res.json({ status: 'ready' });
     } catch (err) {
-      sendError(res, err instanceof AppError ? err : new AppError('dependency_unavailable', 'Not ready', { cause: err, retryAfterS: 2 }));
+      sendError(
+        res,
+        err instanceof AppError
+          ? err
+          : new AppError('dependency_unavailable', 'Not ready', { cause: err, retryAfterS: 2 }),
+      );
     }
   });
   return router;

@@ -25,7 +25,12 @@ export const startInputSchema = z.strictObject({
   language: languageSchema.optional(),
 });
 
-const token = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
+const token = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
 const bool = z.enum(['true', 'false']);
 
 /** Names read by name, never position; the widget may add others, which the GET callback ignores. */
@@ -37,7 +42,13 @@ const callbackFields = {
   flow_id: token(256).optional(),
 };
 
-const toParams = (v: { state: string; success: 'true' | 'false'; cancel?: 'true' | 'false' | undefined; code?: string | undefined; flow_id?: string | undefined }) => ({
+const toParams = (v: {
+  state: string;
+  success: 'true' | 'false';
+  cancel?: 'true' | 'false' | undefined;
+  code?: string | undefined;
+  flow_id?: string | undefined;
+}) => ({
   state: v.state,
   success: v.success === 'true',
   cancel: v.cancel === 'true',
@@ -48,6 +59,12 @@ const toParams = (v: { state: string; success: 'true' | 'false'; cancel?: 'true'
 const successNeedsCode = (v: { success: string; cancel?: string | undefined; code?: string | undefined }) =>
   !(v.success === 'true' && v.cancel !== 'true' && v.code === undefined);
 
-export const callbackQuerySchema = z.object(callbackFields).refine(successNeedsCode, 'success=true needs a code').transform(toParams);
+export const callbackQuerySchema = z
+  .object(callbackFields)
+  .refine(successNeedsCode, 'success=true needs a code')
+  .transform(toParams);
 /** The iframe mode's JSON body is our own API: unknown fields are refused. */
-export const callbackBodySchema = z.strictObject(callbackFields).refine(successNeedsCode, 'success=true needs a code').transform(toParams);
+export const callbackBodySchema = z
+  .strictObject(callbackFields)
+  .refine(successNeedsCode, 'success=true needs a code')
+  .transform(toParams);

@@ -13,7 +13,12 @@ export interface RateRule {
 }
 
 /** Fixed-window counters in the shared store, so the limits hold across instances. Throws `rate_limited`. */
-export async function enforceRateLimits(kv: KeyValueStore, keys: StorageKeys, rules: RateRule[], req: Request): Promise<void> {
+export async function enforceRateLimits(
+  kv: KeyValueStore,
+  keys: StorageKeys,
+  rules: RateRule[],
+  req: Request,
+): Promise<void> {
   for (const rule of rules) {
     const subject = rule.subject(req);
     if (subject === undefined) continue;
@@ -35,5 +40,7 @@ export function rateLimit(kv: KeyValueStore, keys: StorageKeys, rules: RateRule[
 
 /** Hashed: the owner binding itself must not appear in key names. */
 export const bySession = (req: Request): string | undefined =>
-  req.session?.owner ? createHash('sha256').update(req.session.owner).digest('base64url').slice(0, 22) : undefined;
+  req.session?.owner
+    ? createHash('sha256').update(req.session.owner).digest('base64url').slice(0, 22)
+    : undefined;
 export const byIp = (req: Request): string => req.ip ?? 'unknown';

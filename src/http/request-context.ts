@@ -26,10 +26,16 @@ export function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      const line = {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+      };
       if (res.statusCode >= 500) res.locals.log.error(line, 'request failed');
       // Polls arrive every second or two from every open tab: only worth a line when debugging.
-      else if (req.method === 'GET' && req.path === '/api/verification' && res.statusCode < 400) res.locals.log.debug(line, 'request');
+      else if (req.method === 'GET' && req.path === '/api/verification' && res.statusCode < 400)
+        res.locals.log.debug(line, 'request');
       else res.locals.log.info(line, 'request');
     });
     next();

@@ -57,13 +57,17 @@ export function ensureOwner(req: Request): string {
 
 /** Saves now, so a store failure becomes a 503 answer instead of a lost write after the response. */
 export function saveSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(dependencyUnavailable(err)) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.save((err) => (err ? reject(dependencyUnavailable(err)) : resolve())),
+  );
 }
 
 /** A new session id for the same data (after a completed verification), so an id seen before is worthless. */
 export async function regenerateSession(req: Request): Promise<void> {
   const { owner, verificationId } = req.session;
-  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(dependencyUnavailable(err)) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    req.session.regenerate((err) => (err ? reject(dependencyUnavailable(err)) : resolve())),
+  );
   if (owner) req.session.owner = owner;
   if (verificationId) req.session.verificationId = verificationId;
 }

@@ -33,14 +33,19 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
 
   // A top-level navigation; Fetch Metadata refuses one started by another site, so a foreign page
   // cannot replace the verification this browser has in progress.
-  router.get('/verification/start', (req, _res, next) => {
-    assertSameSite(req, deps.allowedOrigins);
-    next();
-  }, limitStarts, async (req, res) => {
-    const { location } = await start(req, req.query);
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, location);
-  });
+  router.get(
+    '/verification/start',
+    (req, _res, next) => {
+      assertSameSite(req, deps.allowedOrigins);
+      next();
+    },
+    limitStarts,
+    async (req, res) => {
+      const { location } = await start(req, req.query);
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(302, location);
+    },
+  );
 
   router.post('/api/verification', limitStarts, async (req, res) => {
     const { location } = await start(req, req.body ?? {});
@@ -48,7 +53,8 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
   });
 
   router.get('/api/verification', async (req, res) => {
-    if (Object.keys(req.query).length > 0) throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
+    if (Object.keys(req.query).length > 0)
+      throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
     const view = await deps.reader.read(req.session?.verificationId);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('ETag', view.etag);
@@ -80,6 +86,10 @@ function parseStartInput(input: unknown): z.infer<typeof startInputSchema> {
   const issue = parsed.error.issues[0];
   const field = issue?.path[0];
   if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
-  if (field === 'language') throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
-  throw new AppError('invalid_request', issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request is not valid.');
+  if (field === 'language')
+    throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
+  throw new AppError(
+    'invalid_request',
+    issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request is not valid.',
+  );
 }

@@ -1,7 +1,12 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ProviderError, type ProviderEndpoint } from './provider-errors';
-import { incomeReportSchema, providerErrorBodySchema, tokenResponseSchema, widgetLinkSchema } from './provider-schemas';
+import {
+  incomeReportSchema,
+  providerErrorBodySchema,
+  tokenResponseSchema,
+  widgetLinkSchema,
+} from './provider-schemas';
 
 export interface ProviderSettings {
   baseUrl: string;
@@ -49,7 +54,10 @@ interface RawResponse {
 }
 
 /** The finX API over one keep-alive undici pool. Each function sends one request and turns the answer into a typed value or a ProviderError. */
-export function createProviderClient(settings: ProviderSettings, observe: ProviderCallObserver = () => undefined): ProviderClient {
+export function createProviderClient(
+  settings: ProviderSettings,
+  observe: ProviderCallObserver = () => undefined,
+): ProviderClient {
   const agent = new Agent({
     connections: settings.maxConnections,
     connect: { timeout: settings.connectTimeoutMs },
@@ -59,7 +67,13 @@ export function createProviderClient(settings: ProviderSettings, observe: Provid
   });
   const basic = `Basic ${Buffer.from(`${settings.clientId}:${settings.clientSecret}`).toString('base64')}`;
 
-  async function send(endpoint: ProviderEndpoint, method: 'GET' | 'POST', path: string, authorization: string, json?: unknown): Promise<RawResponse> {
+  async function send(
+    endpoint: ProviderEndpoint,
+    method: 'GET' | 'POST',
+    path: string,
+    authorization: string,
+    json?: unknown,
+  ): Promise<RawResponse> {
     const started = performance.now();
     let outcome = 'error';
     try {
@@ -121,20 +135,39 @@ export function createProviderClient(settings: ProviderSettings, observe: Provid
     },
 
     async exchangeCode(code, redirectUri) {
-      const res = await send('token', 'POST', '/auth/token', basic, { grant_type: 'authorization_code', code, redirect_uri: redirectUri });
+      const res = await send('token', 'POST', '/auth/token', basic, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+      });
       return toTokenSet(expectSuccess('token', res, tokenResponseSchema, [200]));
     },
 
     async refreshTokens(refreshToken) {
-      const res = await send('refresh', 'POST', '/auth/token', basic, { grant_type: 'refresh_token', refresh_token: refreshToken });
+      const res = await send('refresh', 'POST', '/auth/token', basic, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+      });
       return toTokenSet(expectSuccess('refresh', res, tokenResponseSchema, [200]));
     },
 
     async getIncomeReport(flowId, accessToken) {
-      const res = await send('report', 'GET', `/rest/income-reports/${encodeURIComponent(flowId)}`, `Bearer ${accessToken}`);
+      const res = await send(
+        'report',
+        'GET',
+        `/rest/income-reports/${encodeURIComponent(flowId)}`,
+        `Bearer ${accessToken}`,
+      );
       // Readiness is undocumented (finx-api.md §4): these answers right after the exchange mean "not yet".
       const code = errorCode(res.body);
-      if (res.status === 404 || res.status === 423 || res.status === 429 || res.status === 503 || res.status === 504 || code === 1008) {
+      if (
+        res.status === 404 ||
+        res.status === 423 ||
+        res.status === 429 ||
+        res.status === 503 ||
+        res.status === 504 ||
+        code === 1008
+      ) {
         if (res.status !== 404 || code === undefined || code === 1002) {
           return { kind: 'not_ready', retryAfterMs: retryAfterMs(res.headers) };
         }
@@ -146,7 +179,12 @@ export function createProviderClient(settings: ProviderSettings, observe: Provid
   };
 }
 
-function expectSuccess<S extends z.ZodType>(endpoint: ProviderEndpoint, res: RawResponse, schema: S, ok: number[]): z.infer<S> {
+function expectSuccess<S extends z.ZodType>(
+  endpoint: ProviderEndpoint,
+  res: RawResponse,
+  schema: S,
+  ok: number[],
+): z.infer<S> {
   if (!ok.includes(res.status)) throw errorFromResponse(endpoint, res);
   const parsed = schema.safeParse(res.body);
   if (!parsed.success) {
@@ -163,7 +201,11 @@ function expectSuccess<S extends z.ZodType>(endpoint: ProviderEndpoint, res: Raw
 
 function errorFromResponse(endpoint: ProviderEndpoint, res: RawResponse): ProviderError {
   const failure =
-    res.status === 401 ? 'unauthorized' : res.status >= 500 || res.status === 429 ? 'unavailable' : 'rejected';
+    res.status === 401
+      ? 'unauthorized'
+      : res.status >= 500 || res.status === 429
+        ? 'unavailable'
+        : 'rejected';
   return new ProviderError({
     endpoint,
     failure,
@@ -199,5 +241,10 @@ function retryAfterMs(headers: RawResponse['headers']): number | undefined {
 function neverSent(err: unknown): boolean {
   if (err instanceof undiciErrors.ConnectTimeoutError) return true;
   const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
 }

@@ -102,7 +102,12 @@ const employers = [
   'Klinikum Am Park gGmbH',
   'Hanse Handel & Co. KG',
 ] as const;
-const landlords = ['Wohnbau Mitte GmbH', 'Hausverwaltung Krüger', 'Immobilien Lindner', 'WG Südstadt eG'] as const;
+const landlords = [
+  'Wohnbau Mitte GmbH',
+  'Hausverwaltung Krüger',
+  'Immobilien Lindner',
+  'WG Südstadt eG',
+] as const;
 const insurers = ['Allsicher Versicherung AG', 'Nordpol Versicherung', 'Versicherungskammer Muster'] as const;
 const telcos = ['Telenet Mobil', 'Funkwelle GmbH', 'Blitz DSL'] as const;
 const utilities = ['Stadtwerke Beispielstadt', 'Grünstrom Energie', 'Energie Nord'] as const;
@@ -151,7 +156,9 @@ export function simulateMonths(flowId: string, periodMonths: number): SimulatedM
     fixed({ id: 13, name: 'Energy' }, pick(random, utilities), 5, intBetween(random, 60, 160) * 100),
   ];
   if (random() < 0.7) {
-    regular.push(fixed({ id: 12, name: 'Telecommunication' }, pick(random, telcos), 15, intBetween(random, 1999, 6999)));
+    regular.push(
+      fixed({ id: 12, name: 'Telecommunication' }, pick(random, telcos), 15, intBetween(random, 1999, 6999)),
+    );
   }
 
   const varying = (category: ReportCategory, minCents: number, maxCents: number): SimulatedStream => ({
@@ -194,7 +201,9 @@ function balanceOf(monthlyCents: number[], incomeTotalCents: number): ReportBala
 }
 
 function bookingDate(asOf: Date, monthsBack: number, day: number): string {
-  return new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - monthsBack, day)).toISOString().slice(0, 10);
+  return new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - monthsBack, day))
+    .toISOString()
+    .slice(0, 10);
 }
 
 function streamOf(stream: SimulatedStream, periodMonths: number, asOf: Date): ReportStream {
@@ -218,7 +227,11 @@ function monthlyTotals(streams: SimulatedStream[], periodMonths: number): number
  * discretionary = disposable − variable expenses; ratio = total / income total. Expenses are
  * positive amounts. Figures depend only on `flowId` and `periodMonths`; dates come from `asOf`.
  */
-export function buildIncomeReport(flowId: string, periodMonths: number, asOf: Date = new Date()): IncomeReport {
+export function buildIncomeReport(
+  flowId: string,
+  periodMonths: number,
+  asOf: Date = new Date(),
+): IncomeReport {
   const sim = simulateMonths(flowId, periodMonths);
   const income = sim.salary.monthlyCents;
   const incomeTotal = sum(income);
@@ -236,7 +249,13 @@ export function buildIncomeReport(flowId: string, periodMonths: number, asOf: Da
     period: periodMonths,
     income: {
       summary: summaryOf(income),
-      streams: [{ category: salaryStream.category, first_booked_on: salaryStream.first_booked_on, last_booked_on: salaryStream.last_booked_on }],
+      streams: [
+        {
+          category: salaryStream.category,
+          first_booked_on: salaryStream.first_booked_on,
+          last_booked_on: salaryStream.last_booked_on,
+        },
+      ],
       primary: { ...salaryStream, payment_partner: sim.employer },
     },
     regular_expenses: sim.regular.map(group),

@@ -26,10 +26,7 @@ async function main(): Promise<void> {
       onError: (err) => logger.error({ err }, 'sandbox request failed'),
     },
   );
-  logger.info(
-    { url: sandbox.url },
-    'finX sandbox listening',
-  );
+  logger.info({ url: sandbox.url }, 'finX sandbox listening');
 
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -46,7 +46,13 @@ export function createReportRoutes(state: SandboxState): Router {
       }
       if (grant.flowId !== flow.flowId) {
         fetches.failed++;
-        sendFinxError(res, 403, FinxCode.forbidden, 'Forbidden', 'The access token does not grant this report');
+        sendFinxError(
+          res,
+          403,
+          FinxCode.forbidden,
+          'Forbidden',
+          'The access token does not grant this report',
+        );
         return;
       }
       const readyAt = (flow.exchangedAt ?? state.now()) + state.options().reportDelayMs;

@@ -81,7 +81,10 @@ export function sandboxOptionsFromEnv(
     faults: {
       link: { failureRate: parsed.SANDBOX_FAIL_RATE_LINK, failureStatus: parsed.SANDBOX_FAIL_STATUS_LINK },
       token: { failureRate: parsed.SANDBOX_FAIL_RATE_TOKEN, failureStatus: parsed.SANDBOX_FAIL_STATUS_TOKEN },
-      report: { failureRate: parsed.SANDBOX_FAIL_RATE_REPORT, failureStatus: parsed.SANDBOX_FAIL_STATUS_REPORT },
+      report: {
+        failureRate: parsed.SANDBOX_FAIL_RATE_REPORT,
+        failureStatus: parsed.SANDBOX_FAIL_STATUS_REPORT,
+      },
     },
     frameAncestors: parsed.SANDBOX_FRAME_ANCESTORS ?? [...defaultSandboxOptions.frameAncestors],
   };

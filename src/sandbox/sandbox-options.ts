@@ -34,7 +34,8 @@ export const SANDBOX_DEV_CLIENT_SECRET = 'sandbox-secret-not-for-production';
 
 const noFault: EndpointFault = { failureRate: 0, failureStatus: 503 };
 
-export const defaultSandboxOptions: SandboxOptions = {
+// Frozen, nested objects included: callers spread it, and a shared `faults` must never change under them.
+export const defaultSandboxOptions: SandboxOptions = Object.freeze({
   clientId: SANDBOX_DEV_CLIENT_ID,
   clientSecret: SANDBOX_DEV_CLIENT_SECRET,
   accessTokenTtlS: 3600,
@@ -42,9 +43,13 @@ export const defaultSandboxOptions: SandboxOptions = {
   codeTtlS: 300,
   reportDelayMs: 3000,
   latencyMs: 0,
-  faults: { link: { ...noFault }, token: { ...noFault }, report: { ...noFault } },
-  frameAncestors: ['http://localhost:*', 'http://127.0.0.1:*'],
-};
+  faults: Object.freeze({
+    link: Object.freeze({ ...noFault }),
+    token: Object.freeze({ ...noFault }),
+    report: Object.freeze({ ...noFault }),
+  }),
+  frameAncestors: Object.freeze(['http://localhost:*', 'http://127.0.0.1:*']) as string[],
+});
 
 /**
  * A CSP source expression must not be able to break out of the header: no whitespace, `;` or `,`,

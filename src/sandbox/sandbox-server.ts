@@ -51,7 +51,8 @@ export interface SandboxAppDeps {
 /** The sandbox provider as an Express app; it never listens (see startSandbox). */
 export function createSandboxApp(options: SandboxOptions, deps: SandboxAppDeps = {}): Express {
   const state = deps.state ?? createSandboxState(options, deps.now);
-  const baseUrl = (req: Request): string => deps.baseUrl?.() ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const baseUrl = (req: Request): string =>
+    deps.baseUrl?.() ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
   const app = express();
   app.disable('x-powered-by');
   // Conditional GETs would let a client see 304s the provider never sends.
@@ -100,7 +101,10 @@ export interface StartSandboxOptions {
 }
 
 /** Starts the sandbox over real HTTP and resolves once it listens. */
-export async function startSandbox(options: SandboxOptions, opts: StartSandboxOptions = {}): Promise<Sandbox> {
+export async function startSandbox(
+  options: SandboxOptions,
+  opts: StartSandboxOptions = {},
+): Promise<Sandbox> {
   const state = createSandboxState(options);
   let url = opts.publicUrl?.replace(/\/+$/, '') ?? '';
   const app = createSandboxApp(options, { state, baseUrl: () => url, onError: opts.onError });

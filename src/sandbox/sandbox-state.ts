@@ -129,7 +129,10 @@ export function createSandboxState(initial: SandboxOptions, now: () => number = 
     nextScripted: (endpoint) => scripts.get(endpoint)?.shift(),
     stats: () => ({ ...counters, reportFetches: { ...counters.reportFetches } }),
     resetStats() {
-      Object.assign(counters, zeroStats());
+      // In place: routes hold references to the nested counters.
+      const zero = zeroStats();
+      Object.assign(counters.reportFetches, zero.reportFetches);
+      Object.assign(counters, { ...zero, reportFetches: counters.reportFetches });
     },
     configure(patch) {
       options = applyOptionsPatch(options, patch);

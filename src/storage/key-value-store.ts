@@ -20,7 +20,13 @@ export interface KeyValueStore {
    * Writes `next` (null deletes) only if the key currently holds `expected` (null: absent),
    * together with the companion writes. True when written.
    */
-  compareAndSet(key: string, expected: string | null, next: string | null, ttlMs: number, companions?: CompanionWrite[]): Promise<boolean>;
+  compareAndSet(
+    key: string,
+    expected: string | null,
+    next: string | null,
+    ttlMs: number,
+    companions?: CompanionWrite[],
+  ): Promise<boolean>;
   /** Deletes the key only if it holds `expected`; true when this call deleted it (single-use consumption, lock release). */
   deleteIfEquals(key: string, expected: string): Promise<boolean>;
   /** Renews the TTL only if the key holds `expected` (lock lease renewal). */

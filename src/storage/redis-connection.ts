@@ -5,7 +5,11 @@ import type { Logger } from 'pino';
 export interface RedisCommands {
   get(key: string): Promise<string | null>;
   mGet(keys: string[]): Promise<Array<string | null>>;
-  set(key: string, value: string, options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' }): Promise<string | null>;
+  set(
+    key: string,
+    value: string,
+    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
+  ): Promise<string | null>;
   del(keys: string[]): Promise<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
@@ -29,7 +33,11 @@ export interface RedisSettings {
  * disconnected (no offline queue, a per-command timeout) and the client reconnects by itself, so an
  * outage becomes 503 answers rather than hanging requests.
  */
-export async function connectRedis(settings: RedisSettings, logger: Logger, waitMs = 5000): Promise<RedisConnection> {
+export async function connectRedis(
+  settings: RedisSettings,
+  logger: Logger,
+  waitMs = 5000,
+): Promise<RedisConnection> {
   const socket = {
     connectTimeout: Math.max(1000, settings.commandTimeoutMs),
     reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000),
@@ -41,7 +49,12 @@ export async function connectRedis(settings: RedisSettings, logger: Logger, wait
         defaults: { socket, disableOfflineQueue: true },
         commandOptions,
       })
-    : (createClient({ url: settings.url, socket, disableOfflineQueue: true, commandOptions }) as RedisClientType);
+    : (createClient({
+        url: settings.url,
+        socket,
+        disableOfflineQueue: true,
+        commandOptions,
+      }) as RedisClientType);
 
   let lastError = '';
   client.on('error', (err: Error) => {
@@ -58,8 +71,12 @@ export async function connectRedis(settings: RedisSettings, logger: Logger, wait
     () => true,
     () => false,
   );
-  const connected = await Promise.race([connecting, new Promise<boolean>((r) => setTimeout(r, waitMs, false).unref())]);
-  if (!connected) logger.error('redis is not reachable yet; serving 503 until it is (the client keeps retrying)');
+  const connected = await Promise.race([
+    connecting,
+    new Promise<boolean>((r) => setTimeout(r, waitMs, false).unref()),
+  ]);
+  if (!connected)
+    logger.error('redis is not reachable yet; serving 503 until it is (the client keeps retrying)');
 
   return {
     client,

@@ -46,7 +46,8 @@ export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
   return {
     get: (key) => call(() => redis.get(key)),
     getMany: (keys) => call(() => redis.mGet(keys)),
-    set: (key, value, ttlMs) => call(async () => void (await redis.set(key, value, { expiration: px(ttlMs) }))),
+    set: (key, value, ttlMs) =>
+      call(async () => void (await redis.set(key, value, { expiration: px(ttlMs) }))),
     setIfAbsent: (key, value, ttlMs) =>
       call(async () => (await redis.set(key, value, { expiration: px(ttlMs), condition: 'NX' })) === 'OK'),
     compareAndSet: (key, expected, next, ttlMs, companions: CompanionWrite[] = []) =>
@@ -58,7 +59,8 @@ export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
           next ?? '',
           String(Math.max(1, Math.round(ttlMs))),
         ];
-        for (const c of companions) args.push(c.value === null ? '0' : '1', c.value ?? '', String(Math.max(1, Math.round(c.ttlMs))));
+        for (const c of companions)
+          args.push(c.value === null ? '0' : '1', c.value ?? '', String(Math.max(1, Math.round(c.ttlMs))));
         const keys = [key, ...companions.map((c) => c.key)];
         return (await redis.eval(COMPARE_AND_SET, { keys, arguments: args })) === 1;
       }),
@@ -67,12 +69,18 @@ export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
     extendIfEquals: (key, expected, ttlMs) =>
       call(
         async () =>
-          (await redis.eval(EXTEND_IF_EQUALS, { keys: [key], arguments: [expected, String(Math.max(1, Math.round(ttlMs)))] })) === 1,
+          (await redis.eval(EXTEND_IF_EQUALS, {
+            keys: [key],
+            arguments: [expected, String(Math.max(1, Math.round(ttlMs)))],
+          })) === 1,
       ),
     delete: (keys) => call(async () => void (keys.length > 0 && (await redis.del(keys)))),
     increment: (key, windowMs) =>
       call(async () => {
-        const [count, ttl] = (await redis.eval(INCREMENT, { keys: [key], arguments: [String(windowMs)] })) as [number, number];
+        const [count, ttl] = (await redis.eval(INCREMENT, {
+          keys: [key],
+          arguments: [String(windowMs)],
+        })) as [number, number];
         return { count, resetInMs: ttl };
       }),
     ping: () => call(async () => void (await redis.get('{ping}'))),

@@ -11,18 +11,25 @@ export interface HeldLock {
  * A lock with an owner token and a lease that is renewed while the holder works, so a slow holder
  * keeps it and a crashed holder's lock expires after one lease.
  */
-export async function tryAcquireLock(kv: KeyValueStore, key: string, leaseMs: number): Promise<HeldLock | null> {
+export async function tryAcquireLock(
+  kv: KeyValueStore,
+  key: string,
+  leaseMs: number,
+): Promise<HeldLock | null> {
   const owner = randomBytes(16).toString('base64url');
   if (!(await kv.setIfAbsent(key, owner, leaseMs))) return null;
   let held = true;
-  const timer = setInterval(() => {
-    kv.extendIfEquals(key, owner, leaseMs).then(
-      (ok) => {
-        if (!ok) held = false;
-      },
-      () => undefined, // a missed renewal is retried at the next tick; the lease covers three of them
-    );
-  }, Math.max(10, Math.floor(leaseMs / 3)));
+  const timer = setInterval(
+    () => {
+      kv.extendIfEquals(key, owner, leaseMs).then(
+        (ok) => {
+          if (!ok) held = false;
+        },
+        () => undefined, // a missed renewal is retried at the next tick; the lease covers three of them
+      );
+    },
+    Math.max(10, Math.floor(leaseMs / 3)),
+  );
   timer.unref();
   return {
     stillHeld: () => held,

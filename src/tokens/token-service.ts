@@ -52,20 +52,29 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
   const inFlight = new Map<string, Promise<string>>();
 
   const usable = (r: TokenRecord, rejected: string | undefined) =>
-    !r.uncertain && r.accessToken !== rejected && r.accessExpiresAt - deps.refreshSkewMs > clock();
+    !r.uncertain && r.accessToken !== rejected && clock() < r.refreshAt;
 
-  const tokenRecordFor = (tokens: TokenSet, previous?: TokenRecord): TokenRecord => ({
-    accessToken: tokens.accessToken,
-    // The provider may not rotate: then the old refresh token stays valid and must be kept.
-    refreshToken: tokens.refreshToken ?? previous?.refreshToken,
-    accessExpiresAt: clock() + tokens.expiresInS * 1000,
-  });
+  const tokenRecordFor = (tokens: TokenSet, previous?: TokenRecord): TokenRecord => {
+    const now = clock();
+    const lifetimeMs = tokens.expiresInS * 1000;
+    return {
+      accessToken: tokens.accessToken,
+      // The provider may not rotate: then the old refresh token stays valid and must be kept.
+      refreshToken: tokens.refreshToken ?? previous?.refreshToken,
+      accessExpiresAt: now + lifetimeMs,
+      refreshAt: now + lifetimeMs - Math.min(deps.refreshSkewMs, lifetimeMs / 2),
+    };
+  };
 
   async function readOrLost(id: string): Promise<VersionedTokens> {
     const current = await store.read(id);
-    if (!current) throw new GrantLostError('session_expired', 'The bank connection has expired. Please connect again.');
+    if (!current)
+      throw new GrantLostError('session_expired', 'The bank connection has expired. Please connect again.');
     if (current.record.uncertain) {
-      throw new GrantLostError('reconnect_required', 'The bank connection could not be renewed. Please connect again.');
+      throw new GrantLostError(
+        'reconnect_required',
+        'The bank connection could not be renewed. Please connect again.',
+      );
     }
     return current;
   }
@@ -96,9 +105,15 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
         return after.record.accessToken;
       }
       if (clock() >= deadline) {
-        throw new AppError('refresh_in_progress', 'The bank connection is being renewed. Please retry shortly.', { retryAfterS: 1 });
+        throw new AppError(
+          'refresh_in_progress',
+          'The bank connection is being renewed. Please retry shortly.',
+          { retryAfterS: 1 },
+        );
       }
-      await new Promise((r) => setTimeout(r, Math.min(25 * 2 ** Math.min(attempt, 3), 200) + Math.random() * 25));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(25 * 2 ** Math.min(attempt, 3), 200) + Math.random() * 25),
+      );
     }
   }
 
@@ -124,19 +139,32 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
       if (err.mayHaveReachedProvider && !refusedWithoutProcessing) {
         telemetry.refresh('uncertain');
         await store.replace(id, current, { ...current.record, uncertain: true });
-        logger.warn({ verificationId: id, failure: err.failure, status: err.status }, 'token refresh outcome unknown; reconnect required');
-        throw new GrantLostError('reconnect_required', 'The bank connection could not be renewed. Please connect again.');
+        logger.warn(
+          { verificationId: id, failure: err.failure, status: err.status },
+          'token refresh outcome unknown; reconnect required',
+        );
+        throw new GrantLostError(
+          'reconnect_required',
+          'The bank connection could not be renewed. Please connect again.',
+        );
       }
       telemetry.refresh('failed');
-      throw new AppError('provider_unavailable', 'The bank data provider is unavailable. Please retry shortly.', {
-        cause: err,
-        retryAfterS: Math.ceil((err.retryAfterMs ?? 2000) / 1000),
-      });
+      throw new AppError(
+        'provider_unavailable',
+        'The bank data provider is unavailable. Please retry shortly.',
+        {
+          cause: err,
+          retryAfterS: Math.ceil((err.retryAfterMs ?? 2000) / 1000),
+        },
+      );
     }
     const next = tokenRecordFor(tokens, current.record);
     if (!(await store.replace(id, current, next))) {
       // Only possible if our lease was lost mid-refresh; the newer record in the store wins.
-      logger.error({ verificationId: id }, 'refreshed tokens lost a compare-and-set; keeping the stored ones');
+      logger.error(
+        { verificationId: id },
+        'refreshed tokens lost a compare-and-set; keeping the stored ones',
+      );
       return (await readOrLost(id)).record.accessToken;
     }
     telemetry.refresh('refreshed');

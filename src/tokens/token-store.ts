@@ -7,6 +7,8 @@ const tokenRecordSchema = z.object({
   accessToken: z.string().min(1),
   refreshToken: z.string().min(1).optional(),
   accessExpiresAt: z.number(),
+  /** When to refresh: the skew before expiry, but never earlier than half the token's lifetime. */
+  refreshAt: z.number(),
   /** Set when a refresh may have spent the refresh token without us learning the new one. */
   uncertain: z.boolean().optional(),
 });
@@ -32,7 +34,12 @@ export interface TokenStore {
  * Tokens of one verification in their own key, sealed with AES-256-GCM and written only by
  * compare-and-set, so a writer holding an old version can never overwrite a newer refresh token.
  */
-export function createTokenStore(deps: { kv: KeyValueStore; keys: StorageKeys; cipher: EnvelopeCipher; ttlMs: number }): TokenStore {
+export function createTokenStore(deps: {
+  kv: KeyValueStore;
+  keys: StorageKeys;
+  cipher: EnvelopeCipher;
+  ttlMs: number;
+}): TokenStore {
   const { kv, keys, cipher, ttlMs } = deps;
   const seal = (id: string, record: TokenRecord) => cipher.seal(JSON.stringify(record), keys.tokens(id));
   return {
@@ -43,7 +50,8 @@ export function createTokenStore(deps: { kv: KeyValueStore; keys: StorageKeys; c
       return { record, version };
     },
     initialWrite: (id, record) => ({ key: keys.tokens(id), value: seal(id, record), ttlMs }),
-    replace: (id, previous, next) => kv.compareAndSet(keys.tokens(id), previous.version, seal(id, next), ttlMs),
+    replace: (id, previous, next) =>
+      kv.compareAndSet(keys.tokens(id), previous.version, seal(id, next), ttlMs),
     remove: (id, previous) => kv.deleteIfEquals(keys.tokens(id), previous.version),
   };
 }

@@ -45,7 +45,10 @@ export async function completeCallback(
   const id = record.verificationId;
   const current = await verifications.read(id);
   if (!current || current.meta.status !== 'awaiting_user') {
-    throw new AppError('verification_not_pending', 'This verification is no longer waiting for the bank connection.');
+    throw new AppError(
+      'verification_not_pending',
+      'This verification is no longer waiting for the bank connection.',
+    );
   }
   const base: VerificationMeta = { ...current.meta, stateHash: undefined };
 
@@ -70,10 +73,18 @@ export async function completeCallback(
     tokens = await deps.provider.exchangeCode(params.code, deps.settings.redirectUri);
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
-    logger.warn({ verificationId: id, failure: err.failure, status: err.status, providerCode: err.providerCode }, 'code exchange failed');
-    if (err.failure === 'timeout') return fail('exchange_timeout', 'The bank data provider did not answer in time. Please start again.');
-    if (err.failure === 'unavailable') return fail('provider_unavailable', 'The bank data provider is unavailable. Please start again later.');
-    return fail('code_rejected', 'The bank data provider did not accept the authorization. Please start again.');
+    logger.warn(
+      { verificationId: id, failure: err.failure, status: err.status, providerCode: err.providerCode },
+      'code exchange failed',
+    );
+    if (err.failure === 'timeout')
+      return fail('exchange_timeout', 'The bank data provider did not answer in time. Please start again.');
+    if (err.failure === 'unavailable')
+      return fail('provider_unavailable', 'The bank data provider is unavailable. Please start again later.');
+    return fail(
+      'code_rejected',
+      'The bank data provider did not accept the authorization. Please start again.',
+    );
   }
 
   const now = clock();
@@ -87,7 +98,10 @@ export async function completeCallback(
     deps.tokenStore.initialWrite(id, deps.tokens.tokenRecordFor(tokens)),
   ]);
   if (!written) {
-    throw new AppError('verification_not_pending', 'This verification was deleted while the bank connection completed.');
+    throw new AppError(
+      'verification_not_pending',
+      'This verification was deleted while the bank connection completed.',
+    );
   }
   telemetry.flow('completed');
   logger.info({ verificationId: id }, 'verification completed; report pending');
@@ -95,5 +109,8 @@ export async function completeCallback(
 }
 
 function invalidState(): AppError {
-  return new AppError('invalid_state', 'This callback does not match a verification started in this browser (unknown, expired or already used).');
+  return new AppError(
+    'invalid_state',
+    'This callback does not match a verification started in this browser (unknown, expired or already used).',
+  );
 }

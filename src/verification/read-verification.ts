@@ -33,10 +33,19 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
   const readyBodies = new Map<string, { version: string; view: VerificationView }>();
   const retryAfterS = Math.max(1, Math.ceil(settings.pollIntervalMs / 1000));
 
-  const view = (status: PublicStatus, report: string | null, error: VerificationMeta['error'] | null): VerificationView => {
+  const view = (
+    status: PublicStatus,
+    report: string | null,
+    error: VerificationMeta['error'] | null,
+  ): VerificationView => {
     const body = `{"status":"${status}","report":${report ?? 'null'},"error":${error ? JSON.stringify({ code: error.code, message: error.message }) : 'null'}}`;
     const open = status === 'awaiting_user' || status === 'processing';
-    return { status, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`, retryAfterS: open ? retryAfterS : undefined };
+    return {
+      status,
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
+      retryAfterS: open ? retryAfterS : undefined,
+    };
   };
 
   async function readyView(id: string, meta: VerificationMeta): Promise<VerificationView> {
@@ -48,14 +57,24 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     }
     telemetry.reportCache('miss');
     const sealed = await kv.get(keys.report(id));
-    if (sealed === null) return view('expired', null, { code: 'report_expired', message: 'The report is no longer kept. Please verify again.' });
+    if (sealed === null)
+      return view('expired', null, {
+        code: 'report_expired',
+        message: 'The report is no longer kept. Please verify again.',
+      });
     const result = view('ready', deps.cipher.open(sealed, keys.report(id)), null);
-    if (readyBodies.size >= REPORT_CACHE_ENTRIES) readyBodies.delete(readyBodies.keys().next().value as string);
+    if (readyBodies.size >= REPORT_CACHE_ENTRIES)
+      readyBodies.delete(readyBodies.keys().next().value as string);
     readyBodies.set(id, { version, view: result });
     return result;
   }
 
-  async function transition(id: string, current: VersionedMeta, next: VerificationMeta, companions?: Parameters<typeof verifications.transition>[3]) {
+  async function transition(
+    id: string,
+    current: VersionedMeta,
+    next: VerificationMeta,
+    companions?: Parameters<typeof verifications.transition>[3],
+  ) {
     const written = await verifications.transition(id, current, next, companions);
     if (!written) {
       // Another instance (or a DELETE) moved it first: answer from what is stored now.
@@ -89,14 +108,23 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     } catch (err) {
       if (err instanceof GrantLostError) return fail('expired', err.reason, err.message);
       if (err instanceof ProviderError && (err.failure === 'rejected' || err.failure === 'unauthorized')) {
-        logger.warn({ verificationId: id, status: err.status, providerCode: err.providerCode }, 'report request refused');
+        logger.warn(
+          { verificationId: id, status: err.status, providerCode: err.providerCode },
+          'report request refused',
+        );
         return err.failure === 'unauthorized'
           ? fail('expired', 'session_expired', 'The bank connection has expired. Please connect again.')
           : fail('failed', 'report_unavailable', 'The provider could not produce the income report.');
       }
-      if (err instanceof ProviderError || (err instanceof AppError && err.code !== 'dependency_unavailable')) {
+      if (
+        err instanceof ProviderError ||
+        (err instanceof AppError && err.code !== 'dependency_unavailable')
+      ) {
         // Transient (timeout, 5xx, refresh busy): stay pending; the deadline below still applies.
-        logger.warn({ verificationId: id, err: { message: (err as Error).message } }, 'report fetch deferred');
+        logger.warn(
+          { verificationId: id, err: { message: (err as Error).message } },
+          'report fetch deferred',
+        );
         return clock() > (meta.readyBy ?? Infinity)
           ? fail('failed', 'report_timeout', 'The income report did not become available in time.')
           : processing;
@@ -105,14 +133,17 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     }
 
     if (outcome.kind === 'not_ready') {
-      if (clock() > (meta.readyBy ?? Infinity)) return fail('failed', 'report_timeout', 'The income report did not become available in time.');
+      if (clock() > (meta.readyBy ?? Infinity))
+        return fail('failed', 'report_timeout', 'The income report did not become available in time.');
       return processing;
     }
     const reportJson = JSON.stringify(outcome.report);
     const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
     const next: VerificationMeta = { ...meta, status: 'ready', reportVersion };
     const sealed = deps.cipher.seal(reportJson, keys.report(id));
-    const raced = await transition(id, current, next, [{ key: keys.report(id), value: sealed, ttlMs: settings.retentionMs }]);
+    const raced = await transition(id, current, next, [
+      { key: keys.report(id), value: sealed, ttlMs: settings.retentionMs },
+    ]);
     if (raced) return raced;
     telemetry.flow('ready');
     logger.info({ verificationId: id }, 'income report ready');
@@ -128,7 +159,10 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
         return readyView(id, meta);
       case 'awaiting_user':
         if (clock() > meta.awaitingUntil) {
-          return view('expired', null, { code: 'flow_expired', message: 'The bank connection was not completed in time. Please start again.' });
+          return view('expired', null, {
+            code: 'flow_expired',
+            message: 'The bank connection was not completed in time. Please start again.',
+          });
         }
         return view('awaiting_user', null, null);
       case 'processing': {
@@ -150,7 +184,11 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
       if (id === undefined) return view('none', null, null);
       const current = await verifications.read(id);
       // The session points at a verification whose records have expired.
-      if (!current) return view('expired', null, { code: 'verification_expired', message: 'This verification has expired. Please start again.' });
+      if (!current)
+        return view('expired', null, {
+          code: 'verification_expired',
+          message: 'This verification has expired. Please start again.',
+        });
       return fromMeta(id, current, true);
     },
   };

@@ -40,7 +40,12 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
 
   const verificationId = randomBytes(16).toString('base64url');
   const now = clock();
-  await deps.flows.create(stateHash, { verificationId, ownerHash: hashOf(input.owner), flowId: link.flowId, createdAt: now });
+  await deps.flows.create(stateHash, {
+    verificationId,
+    ownerHash: hashOf(input.owner),
+    flowId: link.flowId,
+    createdAt: now,
+  });
   await deps.verifications.create(verificationId, {
     status: 'awaiting_user',
     flowId: link.flowId,
@@ -56,23 +61,36 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
 function assertAllowedWidget(location: string, allowed: string[]): void {
   const origin = new URL(location).origin;
   if (!allowed.includes(origin)) {
-    throw new AppError('widget_origin_not_allowed', 'The provider returned a widget address that is not on the allow-list.', {
-      details: { origin },
-    });
+    throw new AppError(
+      'widget_origin_not_allowed',
+      'The provider returned a widget address that is not on the allow-list.',
+      {
+        details: { origin },
+      },
+    );
   }
 }
 
 /** Maps a provider failure to the answer the browser gets. */
 export function providerFailure(err: unknown): AppError {
-  if (!(err instanceof ProviderError)) return err instanceof AppError ? err : new AppError('internal_error', 'Unexpected error', { cause: err });
+  if (!(err instanceof ProviderError))
+    return err instanceof AppError ? err : new AppError('internal_error', 'Unexpected error', { cause: err });
   switch (err.failure) {
     case 'timeout':
-      return new AppError('provider_timeout', 'The bank data provider did not answer in time. Please retry.', { cause: err });
+      return new AppError(
+        'provider_timeout',
+        'The bank data provider did not answer in time. Please retry.',
+        { cause: err },
+      );
     case 'unavailable':
-      return new AppError('provider_unavailable', 'The bank data provider is unavailable. Please retry shortly.', {
-        cause: err,
-        retryAfterS: Math.ceil((err.retryAfterMs ?? 5000) / 1000),
-      });
+      return new AppError(
+        'provider_unavailable',
+        'The bank data provider is unavailable. Please retry shortly.',
+        {
+          cause: err,
+          retryAfterS: Math.ceil((err.retryAfterMs ?? 5000) / 1000),
+        },
+      );
     default:
       return new AppError('provider_error', 'The bank data provider refused the request.', { cause: err });
   }

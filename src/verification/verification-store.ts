@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { CompanionWrite, KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
 
-export const verificationStatuses = ['awaiting_user', 'processing', 'ready', 'cancelled', 'failed', 'expired'] as const;
+export const verificationStatuses = [
+  'awaiting_user',
+  'processing',
+  'ready',
+  'cancelled',
+  'failed',
+  'expired',
+] as const;
 export type VerificationStatus = (typeof verificationStatuses)[number];
 
 const metaSchema = z.object({
@@ -31,15 +38,27 @@ export interface VerificationStore {
   read(id: string): Promise<VersionedMeta | null>;
   create(id: string, meta: VerificationMeta): Promise<void>;
   /** Moves from `previous` to `next` together with the companion writes; false when `previous` is no longer current. */
-  transition(id: string, previous: VersionedMeta, next: VerificationMeta, companions?: CompanionWrite[]): Promise<boolean>;
+  transition(
+    id: string,
+    previous: VersionedMeta,
+    next: VerificationMeta,
+    companions?: CompanionWrite[],
+  ): Promise<boolean>;
   /** Deletes everything stored for the verification (meta, tokens, report, locks). */
   removeAll(id: string): Promise<void>;
   parse(id: string, raw: string): VersionedMeta;
 }
 
-export function createVerificationStore(deps: { kv: KeyValueStore; keys: StorageKeys; retentionMs: number }): VerificationStore {
+export function createVerificationStore(deps: {
+  kv: KeyValueStore;
+  keys: StorageKeys;
+  retentionMs: number;
+}): VerificationStore {
   const { kv, keys, retentionMs } = deps;
-  const parse = (_id: string, raw: string): VersionedMeta => ({ meta: metaSchema.parse(JSON.parse(raw)), version: raw });
+  const parse = (_id: string, raw: string): VersionedMeta => ({
+    meta: metaSchema.parse(JSON.parse(raw)),
+    version: raw,
+  });
   return {
     parse,
     async read(id) {

@@ -115,13 +115,19 @@ describe('the whole flow', () => {
     const callback = await decideInWidget(await startFlow(agent), 'fail');
     expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=bank_connection_failed');
     const poll = await agent.get('/api/verification').expect(200);
-    expect(poll.body).toMatchObject({ status: 'failed', report: null, error: { code: 'bank_connection_failed' } });
+    expect(poll.body).toMatchObject({
+      status: 'failed',
+      report: null,
+      error: { code: 'bank_connection_failed' },
+    });
   });
 
   it('a code the provider rejects: failed with code_rejected, no tokens stored', async () => {
     const agent = server.agent();
     const callback = await decideInWidget(await startFlow(agent), 'approve');
-    sandbox.script('token', [{ status: 400, body: { error: { code: 1000, group: 'client', message: 'invalid_grant' } } }]);
+    sandbox.script('token', [
+      { status: 400, body: { error: { code: 1000, group: 'client', message: 'invalid_grant' } } },
+    ]);
     expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=code_rejected');
     expect((await keysOf()).some((k) => k.endsWith(':tokens'))).toBe(false);
     expect((await agent.get('/api/verification')).body.status).toBe('failed');
@@ -161,7 +167,9 @@ describe('GET /callback refuses what it must', () => {
     const noCode = new URL(callback);
     noCode.searchParams.delete('code');
     const before = await keysOf();
-    expect(await followCallback(agent, noCode.toString())).toBe('/?verification=failed&reason=invalid_callback');
+    expect(await followCallback(agent, noCode.toString())).toBe(
+      '/?verification=failed&reason=invalid_callback',
+    );
     expect(await keysOf()).toEqual(before);
     expect(await followCallback(agent, callback.toString())).toBe('/?verification=completed');
   });
@@ -170,7 +178,12 @@ describe('GET /callback refuses what it must', () => {
     const agent = server.agent();
     const callback = await decideInWidget(await startFlow(agent), 'approve');
     const outcomes = await Promise.all([followCallback(agent, callback), followCallback(agent, callback)]);
-    expect(outcomes.sort()).toEqual(['/?verification=completed', expect.stringMatching(/^\/\?verification=failed&reason=(invalid_state|state_already_used)$/)].sort());
+    expect(outcomes.sort()).toEqual(
+      [
+        '/?verification=completed',
+        expect.stringMatching(/^\/\?verification=failed&reason=(invalid_state|state_already_used)$/),
+      ].sort(),
+    );
     expect(sandbox.stats().codeExchanges + sandbox.stats().codeExchangesRejected).toBe(1);
   });
 
@@ -185,7 +198,9 @@ describe('GET /callback refuses what it must', () => {
     expect(sandbox.stats().codeExchanges).toBe(2);
     // The session shows the verification completed last.
     const ready = await pollUntil(agent, ['ready']);
-    expect(ready.body.report).toEqual(buildIncomeReport(new URL(firstCallback).searchParams.get('flow_id') as string, 12));
+    expect(ready.body.report).toEqual(
+      buildIncomeReport(new URL(firstCallback).searchParams.get('flow_id') as string, 12),
+    );
   });
 
   it('a flow never finished reaches expired after its TTL', async () => {
@@ -201,11 +216,22 @@ describe('GET /callback refuses what it must', () => {
 describe('popup and iframe modes', () => {
   it('POST /api/verification answers the widget location; POST /api/verification/callback completes it', async () => {
     const agent = server.agent();
-    const created = await agent.post('/api/verification').set('Content-Type', 'application/json').send({ language: 'en' }).expect(201);
-    expect(created.body).toEqual({ status: 'awaiting_user', location: expect.stringContaining(`${sandbox.url}/widget?token=`) });
+    const created = await agent
+      .post('/api/verification')
+      .set('Content-Type', 'application/json')
+      .send({ language: 'en' })
+      .expect(201);
+    expect(created.body).toEqual({
+      status: 'awaiting_user',
+      location: expect.stringContaining(`${sandbox.url}/widget?token=`),
+    });
     const callback = new URL(await decideInWidget(created.body.location, 'approve'));
     const query = Object.fromEntries(callback.searchParams);
-    const done = await agent.post('/api/verification/callback').set('Content-Type', 'application/json').send(query).expect(200);
+    const done = await agent
+      .post('/api/verification/callback')
+      .set('Content-Type', 'application/json')
+      .send(query)
+      .expect(200);
     expect(done.body).toEqual({ status: 'processing', error: null });
     await pollUntil(agent, ['ready']);
   });
@@ -248,10 +274,19 @@ describe('secrets stay secret', () => {
     await followCallback(agent, callback);
     await pollUntil(agent, ['ready']);
     const tokensKey = (await keysOf()).find((k) => k.endsWith(':tokens')) as string;
-    const tokens = JSON.parse(server.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
+    const tokens = JSON.parse(
+      server.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey),
+    );
     const logs = server.logs.text();
     expect(logs).toContain('verification completed');
-    for (const secret of [tokens.accessToken, tokens.refreshToken, params.get('code'), params.get('state'), TEST_CLIENT.clientSecret, 'DE89370400440532013000']) {
+    for (const secret of [
+      tokens.accessToken,
+      tokens.refreshToken,
+      params.get('code'),
+      params.get('state'),
+      TEST_CLIENT.clientSecret,
+      'DE89370400440532013000',
+    ]) {
       expect(secret).toBeTruthy();
       expect(logs).not.toContain(secret);
     }

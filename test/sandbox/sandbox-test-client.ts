@@ -1,4 +1,9 @@
-import { defaultSandboxOptions, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox-server';
+import {
+  defaultSandboxOptions,
+  startSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from '../../src/sandbox/sandbox-server';
 
 export const CLIENT = { clientId: 'sandbox-test-client', clientSecret: 'sandbox-test-secret' };
 export const REDIRECT_URI = 'http://localhost:3000/callback?keep=1';
@@ -28,20 +33,29 @@ async function answer(res: Response): Promise<JsonAnswer> {
 export function sandboxClient(sandbox: Sandbox) {
   const url = (path: string): string => `${sandbox.url}${path}`;
 
-  async function postJson(path: string, body: unknown, authorization: string | undefined = basic()) {
+  /** `authorization: null` sends no Authorization header. */
+  async function postJson(path: string, body: unknown, authorization: string | null = basic()) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (authorization !== undefined) headers.authorization = authorization;
+    if (authorization !== null) headers.authorization = authorization;
     return answer(await fetch(url(path), { method: 'POST', headers, body: JSON.stringify(body) }));
   }
 
   async function createLink(body: Record<string, unknown> = {}): Promise<{ location: string; id: string }> {
-    const res = await postJson('/onetime/income-report', { redirect_uri: REDIRECT_URI, state: 'st-1', ...body });
+    const res = await postJson('/onetime/income-report', {
+      redirect_uri: REDIRECT_URI,
+      state: 'st-1',
+      ...body,
+    });
     if (res.status !== 201) throw new Error(`link creation answered ${res.status}`);
     return res.body as { location: string; id: string };
   }
 
   /** Submits one of the widget's forms, as the browser would. */
-  function complete(location: string, decision: string, extra: Record<string, string> = {}): Promise<Response> {
+  function complete(
+    location: string,
+    decision: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     const token = new URL(location).searchParams.get('token') ?? '';
     return fetch(url('/widget/complete'), {
       method: 'POST',
@@ -89,7 +103,18 @@ export function sandboxClient(sandbox: Sandbox) {
     return fetch(url(path));
   }
 
-  return { url, postJson, createLink, complete, approvedFlow, exchange, refresh, connectedFlow, getReport, get };
+  return {
+    url,
+    postJson,
+    createLink,
+    complete,
+    approvedFlow,
+    exchange,
+    refresh,
+    connectedFlow,
+    getReport,
+    get,
+  };
 }
 
 export type SandboxClient = ReturnType<typeof sandboxClient>;

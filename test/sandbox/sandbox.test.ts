@@ -29,7 +29,13 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 describe('POST /onetime/income-report', () => {
   it('refuses missing, wrong and malformed client credentials with 401, WWW-Authenticate and code 1004', async () => {
     const body = { redirect_uri: REDIRECT_URI };
-    for (const authorization of [undefined, basic(CLIENT.clientId, 'wrong'), basic('other', CLIENT.clientSecret), 'Basic !!!', `Bearer x`]) {
+    for (const authorization of [
+      null,
+      basic(CLIENT.clientId, 'wrong'),
+      basic('other', CLIENT.clientSecret),
+      'Basic !!!',
+      `Bearer x`,
+    ]) {
       const res = await api.postJson('/onetime/income-report', body, authorization);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Basic realm="finx"');
@@ -43,13 +49,21 @@ describe('POST /onetime/income-report', () => {
     ['a relative redirect_uri', { redirect_uri: '/callback' }, 'redirect_uri'],
     ['a non-http redirect_uri', { redirect_uri: 'javascript:alert(1)' }, 'redirect_uri'],
     ['reporting_period 3', { redirect_uri: REDIRECT_URI, reporting_period: 3 }, 'reporting_period'],
-    ['a fractional reporting_period', { redirect_uri: REDIRECT_URI, reporting_period: 6.5 }, 'reporting_period'],
+    [
+      'a fractional reporting_period',
+      { redirect_uri: REDIRECT_URI, reporting_period: 6.5 },
+      'reporting_period',
+    ],
     ['both periods', { redirect_uri: REDIRECT_URI, reporting_period: 12, sync_period: 90 }, 'sync_period'],
     ['an unsupported language', { redirect_uri: REDIRECT_URI, language: 'it' }, 'language'],
     ['an unknown field', { redirect_uri: REDIRECT_URI, colour: 'blue' }, ''],
     ['a state over 512 characters', { redirect_uri: REDIRECT_URI, state: 'x'.repeat(513) }, 'state'],
     ['accounts without id', { redirect_uri: REDIRECT_URI, accounts: [{ iban: 'DE89' }] }, 'accounts.0'],
-    ['a non-boolean allow_multi_selection', { redirect_uri: REDIRECT_URI, allow_multi_selection: 'no' }, 'allow_multi_selection'],
+    [
+      'a non-boolean allow_multi_selection',
+      { redirect_uri: REDIRECT_URI, allow_multi_selection: 'no' },
+      'allow_multi_selection',
+    ],
   ])('answers 400 code 1000 for %s', async (_name, body, path) => {
     const res = await api.postJson('/onetime/income-report', body);
     expect(res.status).toBe(400);
@@ -140,7 +154,7 @@ describe('GET /widget', () => {
     for (const path of ['/widget.js', '/widget-embedded.js']) {
       const res = await api.get(path);
       expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
+      expect(res.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     }
     expect(await (await api.get('/widget.js')).text()).toContain("input.name = 'embedded'");
     expect(await (await api.get('/widget-embedded.js')).text()).toContain('window.parent.postMessage(data');
@@ -207,9 +221,18 @@ describe('POST /widget/complete', () => {
     const block = /<script type="application\/json" id="callback-data">([\s\S]*?)<\/script>/.exec(html);
     expect(block?.[1]).toBeDefined();
     expect(block?.[1]).not.toContain('<');
-    const data = JSON.parse(block?.[1] ?? '') as { location: string; query: Record<string, string>; url: string };
+    const data = JSON.parse(block?.[1] ?? '') as {
+      location: string;
+      query: Record<string, string>;
+      url: string;
+    };
     expect(data.url).toBe('http://localhost:3000/callback');
-    expect(data.query).toMatchObject({ keep: '1', state: '</script><script>alert(1)</script>', success: 'true', flow_id: link.id });
+    expect(data.query).toMatchObject({
+      keep: '1',
+      state: '</script><script>alert(1)</script>',
+      success: 'true',
+      flow_id: link.id,
+    });
     expect(Object.fromEntries(new URL(data.location).searchParams)).toEqual(data.query);
     expect((await api.exchange(data.query.code ?? '')).status).toBe(200);
   });
@@ -304,7 +327,13 @@ describe('GET /rest/income-reports/:id', () => {
     await sleep(450);
     const ready = await api.getReport(flow.flowId, flow.accessToken);
     expect(ready.status).toBe(200);
-    expect(sandbox.stats().reportFetches).toEqual({ ready: 1, notReady: 1, unauthorized: 0, failed: 0, total: 2 });
+    expect(sandbox.stats().reportFetches).toEqual({
+      ready: 1,
+      notReady: 1,
+      unauthorized: 0,
+      failed: 0,
+      total: 2,
+    });
   });
 
   it('answers a report in the documented shape whose figures add up', async () => {
@@ -322,10 +351,14 @@ describe('GET /rest/income-reports/:id', () => {
       average: Math.round(sum(salaries) / 12) / 100,
       count: 12,
     });
-    expect(report.income.primary).toMatchObject({ category: { id: 2, name: 'Salary' }, payment_partner: sim.employer });
+    expect(report.income.primary).toMatchObject({
+      category: { id: 2, name: 'Salary' },
+      payment_partner: sim.employer,
+    });
     expect(report.income.streams[0].first_booked_on).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 
-    const totalOf = (groups: { summary: { total: number } }[]): number => sum(groups.map((g) => cents(g.summary.total)));
+    const totalOf = (groups: { summary: { total: number } }[]): number =>
+      sum(groups.map((g) => cents(g.summary.total)));
     expect(report.regular_expenses.length).toBeGreaterThan(0);
     expect(report.variable_expenses.length).toBeGreaterThan(0);
     for (const group of [...report.regular_expenses, ...report.variable_expenses]) {
@@ -392,11 +425,7 @@ describe('GET /rest/income-reports/:id', () => {
 describe('fault injection', () => {
   it('answers scripted report responses in order, then behaves normally', async () => {
     const flow = await api.connectedFlow();
-    sandbox.script('report', [
-      { status: 503, retryAfterS: 2 },
-      { status: 423 },
-      { status: 0, delayMs: 150 },
-    ]);
+    sandbox.script('report', [{ status: 503, retryAfterS: 2 }, { status: 423 }, { status: 0, delayMs: 150 }]);
     const first = await api.getReport(flow.flowId, flow.accessToken);
     expect(first.status).toBe(503);
     expect(first.headers.get('retry-after')).toBe('2');
@@ -408,12 +437,20 @@ describe('fault injection', () => {
     expect((await api.getReport(flow.flowId, flow.accessToken)).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect((await api.getReport(flow.flowId, flow.accessToken)).status).toBe(200);
-    expect(sandbox.stats().reportFetches).toEqual({ ready: 2, notReady: 0, unauthorized: 0, failed: 2, total: 4 });
+    expect(sandbox.stats().reportFetches).toEqual({
+      ready: 2,
+      notReady: 0,
+      unauthorized: 0,
+      failed: 2,
+      total: 4,
+    });
   });
 
   it('a scripted token failure answers instead of processing, so the code still works afterwards', async () => {
     const { code } = await api.approvedFlow();
-    sandbox.script('token', [{ status: 502, body: { error: 'invalid_grant', error_description: 'old style' } }]);
+    sandbox.script('token', [
+      { status: 502, body: { error: 'invalid_grant', error_description: 'old style' } },
+    ]);
     const failed = await api.exchange(code);
     expect(failed.status).toBe(502);
     expect(failed.body).toEqual({ error: 'invalid_grant', error_description: 'old style' });
@@ -480,9 +517,15 @@ describe('/__sandbox control endpoints', () => {
   });
 
   it('configures, scripts and revokes over HTTP', async () => {
-    const configured = await control('config', { reportDelayMs: 5000, faults: { report: { failureStatus: 504 } } });
+    const configured = await control('config', {
+      reportDelayMs: 5000,
+      faults: { report: { failureStatus: 504 } },
+    });
     expect(configured.status).toBe(200);
-    expect(configured.body).toMatchObject({ reportDelayMs: 5000, faults: { report: { failureRate: 0, failureStatus: 504 } } });
+    expect(configured.body).toMatchObject({
+      reportDelayMs: 5000,
+      faults: { report: { failureRate: 0, failureStatus: 504 } },
+    });
     expect(configured.body).not.toHaveProperty('clientSecret');
 
     const flow = await api.connectedFlow();

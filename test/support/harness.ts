@@ -7,19 +7,39 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { defaultSandboxOptions, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox-server';
-import { createHttpServer, createRuntime, stopHttpServer, type Runtime, type RuntimeOptions } from '../../src/server';
+import {
+  defaultSandboxOptions,
+  startSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from '../../src/sandbox/sandbox-server';
+import {
+  createHttpServer,
+  createRuntime,
+  stopHttpServer,
+  type Runtime,
+  type RuntimeOptions,
+} from '../../src/server';
 
-export const TEST_CLIENT = { clientId: 'test-client', clientSecret: 'test-secret-' + randomBytes(8).toString('hex') };
+export const TEST_CLIENT = {
+  clientId: 'test-client',
+  clientSecret: 'test-secret-' + randomBytes(8).toString('hex'),
+};
 
 export function redisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
-  if (!url) throw new Error('TEST_REDIS_URL is not set: the jest globalSetup (test/support/global-setup.ts) did not run');
+  if (!url)
+    throw new Error(
+      'TEST_REDIS_URL is not set: the jest globalSetup (test/support/global-setup.ts) did not run',
+    );
   return url;
 }
 
 export async function startTestSandbox(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  return startSandbox({ ...defaultSandboxOptions, ...TEST_CLIENT, reportDelayMs: 0, ...options }, { port: 0 });
+  return startSandbox(
+    { ...defaultSandboxOptions, ...TEST_CLIENT, reportDelayMs: 0, ...options },
+    { port: 0 },
+  );
 }
 
 /** Captures every log line a server writes, to assert on them. */
@@ -97,7 +117,12 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
 }
 
 /** A plain Redis client for inspecting and cleaning up what the server stored. */
-export async function inspectRedis(): Promise<RedisClientType & { keysUnder(prefix: string): Promise<string[]>; dropPrefix(prefix: string): Promise<void> }> {
+export async function inspectRedis(): Promise<
+  RedisClientType & {
+    keysUnder(prefix: string): Promise<string[]>;
+    dropPrefix(prefix: string): Promise<void>;
+  }
+> {
   const client = createClient({ url: redisUrl() }) as RedisClientType;
   await client.connect();
   return Object.assign(client, {
@@ -107,7 +132,8 @@ export async function inspectRedis(): Promise<RedisClientType & { keysUnder(pref
       return keys.sort();
     },
     async dropPrefix(prefix: string) {
-      for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (batch.length) await client.del(batch);
+      for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 }))
+        if (batch.length) await client.del(batch);
     },
   });
 }
@@ -119,7 +145,10 @@ export async function startFlow(agent: TestAgent, query = ''): Promise<string> {
 }
 
 /** What the sandbox widget's buttons do: returns the callback URL the browser would be sent to. */
-export async function decideInWidget(widgetLocation: string, decision: 'approve' | 'cancel' | 'fail'): Promise<string> {
+export async function decideInWidget(
+  widgetLocation: string,
+  decision: 'approve' | 'cancel' | 'fail',
+): Promise<string> {
   const widget = new URL(widgetLocation);
   const token = widget.searchParams.get('token') ?? '';
   const res = await fetch(new URL('/widget/complete', widget.origin), {
@@ -139,12 +168,17 @@ export async function followCallback(agent: TestAgent, callbackUrl: string): Pro
   return res.headers.location as string;
 }
 
-export async function pollUntil(agent: TestAgent, statuses: string[], timeoutMs = 10_000): Promise<request.Response> {
+export async function pollUntil(
+  agent: TestAgent,
+  statuses: string[],
+  timeoutMs = 10_000,
+): Promise<request.Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await agent.get('/api/verification').expect(200);
     if (statuses.includes(res.body.status)) return res;
-    if (Date.now() > deadline) throw new Error(`still ${res.body.status} after ${timeoutMs} ms; wanted ${statuses.join('/')}`);
+    if (Date.now() > deadline)
+      throw new Error(`still ${res.body.status} after ${timeoutMs} ms; wanted ${statuses.join('/')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

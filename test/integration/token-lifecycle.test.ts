@@ -1,0 +1,205 @@
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import {
+  decideInWidget,
+  followCallback,
+  inspectRedis,
+  pollUntil,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
+import { concurrentPollsAcrossInstances, CookieBrowser } from '../support/scenarios';
+
+let sandbox: Sandbox;
+let redis: Awaited<ReturnType<typeof inspectRedis>>;
+const servers: TestServer[] = [];
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  redis = await inspectRedis();
+});
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    await s.close();
+    await redis.dropPrefix(s.prefix);
+  }
+  sandbox.configure({ accessTokenTtlS: 3600, reportDelayMs: 0 });
+  sandbox.resetStats();
+});
+afterAll(async () => {
+  await sandbox.close();
+  await redis.close();
+});
+
+async function server(env: Record<string, string> = {}, prefix?: string): Promise<TestServer> {
+  const s = await startTestServer({ sandbox, env, ...(prefix ? { prefix } : {}) });
+  servers.push(s);
+  return s;
+}
+
+const dataKeys = async (prefix: string) =>
+  (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:') && !k.includes(':sess:'));
+
+async function completedAgent(s: TestServer) {
+  const agent = s.agent();
+  expect(await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'))).toBe(
+    '/?verification=completed',
+  );
+  return agent;
+}
+
+describe('two instances sharing one Redis', () => {
+  it('the flow starts on one, the callback lands on the other, and either serves the report', async () => {
+    const a = await server();
+    // Behind a load balancer every instance has the same public URL (and so the same redirect_uri).
+    const b = await server({ PUBLIC_BASE_URL: a.url }, a.prefix);
+    const browser = new CookieBrowser();
+    const start = await browser.get(`${a.url}/verification/start`);
+    const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
+    const back = await browser.get(`${b.url}${callback.pathname}${callback.search}`);
+    expect(back.headers.get('location')).toBe('/?verification=completed');
+    for (let i = 0; i < 100; i++) {
+      const fromA = (await (await browser.get(`${a.url}/api/verification`)).json()) as {
+        status: string;
+        report: unknown;
+      };
+      if (fromA.status === 'ready') {
+        const fromB = (await (await browser.get(`${b.url}/api/verification`)).json()) as {
+          status: string;
+          report: unknown;
+        };
+        expect(fromB).toEqual(fromA);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('never ready');
+  });
+
+  it('50 concurrent polls over two instances while access tokens expire every second: ready, and zero rejected refreshes', async () => {
+    sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 4000 });
+    const env = {
+      REFRESH_SKEW_S: '0',
+      REPORT_POLL_INTERVAL_MS: '100',
+      REPORT_READY_TIMEOUT_S: '60',
+      RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
+    };
+    const a = await server(env);
+    const b = await server({ ...env, PUBLIC_BASE_URL: a.url }, a.prefix);
+    const result = await concurrentPollsAcrossInstances([a.url, b.url], sandbox, 50, 20_000);
+    // Printed for the closing note: polls sent vs refreshes the provider saw.
+    process.stdout.write(`concurrent refresh: ${JSON.stringify(result)}\n`);
+    expect(result.finalStatus).toBe('ready');
+    expect(result.errors).toBe(0);
+    expect(result.refreshesRejected).toBe(0);
+    expect(result.refreshes).toBeGreaterThanOrEqual(2);
+    // At most one refresh per expiry window (1 s), plus one for the window in progress.
+    expect(result.refreshes).toBeLessThanOrEqual(Math.ceil(result.elapsedMs / 1000) + 1);
+  }, 40_000);
+});
+
+describe('refresh failures are states, not crashes', () => {
+  it('a refresh token the provider rejects: expired with session_expired, and no tokens remain', async () => {
+    sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
+    const s = await server({ REFRESH_SKEW_S: '0' });
+    const agent = await completedAgent(s);
+    await new Promise((r) => setTimeout(r, 1100));
+    sandbox.script('refresh', [
+      { status: 400, body: { error: 'invalid_grant', error_description: 'refresh token expired' } },
+    ]);
+    const res = await pollUntil(agent, ['expired']);
+    expect(res.body).toMatchObject({ status: 'expired', report: null, error: { code: 'session_expired' } });
+    expect((await dataKeys(s.prefix)).filter((k) => k.endsWith(':tokens'))).toEqual([]);
+    // A final state stays final.
+    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('expired');
+  });
+
+  it('a revoked grant (401 on the report, refresh refused): expired, not a 500', async () => {
+    const s = await server();
+    const agent = await completedAgent(s);
+    sandbox.revokeAll();
+    const res = await pollUntil(agent, ['expired']);
+    expect(res.body.error.code).toBe('session_expired');
+    expect(sandbox.stats().refreshesRejected).toBe(1);
+  });
+
+  it('a refresh that times out after it may have rotated the token: reconnect_required, never retried', async () => {
+    sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
+    const s = await server({ REFRESH_SKEW_S: '0', FINX_HEADERS_TIMEOUT_MS: '300' });
+    const agent = await completedAgent(s);
+    await new Promise((r) => setTimeout(r, 1100));
+    sandbox.script('refresh', [{ status: 0, delayMs: 1000 }]);
+    const res = await pollUntil(agent, ['expired']);
+    expect(res.body.error.code).toBe('reconnect_required');
+    await new Promise((r) => setTimeout(r, 1200));
+    await agent.get('/api/verification').expect(200);
+    // The provider processed the one slow refresh; no second attempt with the spent token came.
+    expect(sandbox.stats().refreshes + sandbox.stats().refreshesRejected).toBe(1);
+  });
+
+  it('a 401 on the report triggers one refresh and one retry', async () => {
+    const s = await server();
+    const agent = await completedAgent(s);
+    sandbox.script('report', [
+      { status: 401, body: { error: { code: 1003, group: 'client', message: 'unauthorized' } } },
+    ]);
+    const res = await pollUntil(agent, ['ready']);
+    expect(res.body.report).toBeTruthy();
+    expect(sandbox.stats().refreshes).toBe(1);
+  });
+});
+
+describe('at rest', () => {
+  it('a scan of every key after a full flow finds no token or report text in clear', async () => {
+    const s = await server();
+    const agent = await completedAgent(s);
+    const ready = await pollUntil(agent, ['ready']);
+    const tokensKey = (await dataKeys(s.prefix)).find((k) => k.endsWith(':tokens')) as string;
+    const tokens = JSON.parse(s.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
+    const reportText = JSON.stringify(ready.body.report);
+    const partner = ready.body.report.income.primary.payment_partner as string;
+    const values = await Promise.all((await redis.keysUnder(s.prefix)).map((k) => redis.get(k)));
+    const dump = values.join('\n');
+    expect(dump.length).toBeGreaterThan(0);
+    for (const secret of [
+      tokens.accessToken,
+      tokens.refreshToken,
+      reportText,
+      partner,
+      'payment_partner',
+      'disposable_income',
+    ]) {
+      expect(dump).not.toContain(secret);
+    }
+  });
+
+  it('keys rotate: an instance with a new key and the old one as previous still serves the report', async () => {
+    const oldKey = Buffer.alloc(32, 7).toString('base64');
+    const a = await server();
+    const agent = await completedAgent(a);
+    const ready = await pollUntil(agent, ['ready']);
+    const b = await server(
+      {
+        TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+        TOKEN_ENCRYPTION_KEY_ID: 'k2',
+        TOKEN_ENCRYPTION_PREVIOUS_KEYS: `k1:${oldKey}`,
+      },
+      a.prefix,
+    );
+    const browser = new CookieBrowser();
+    browser.cookie = (await agent.get('/api/verification')).request.cookies;
+    const fromB = (await (await browser.get(`${b.url}/api/verification`)).json()) as { report: unknown };
+    expect(fromB.report).toEqual(ready.body.report);
+  });
+
+  it('everything of a verification carries a TTL', async () => {
+    const s = await server();
+    const agent = await completedAgent(s);
+    await pollUntil(agent, ['ready']);
+    for (const key of await redis.keysUnder(s.prefix)) {
+      expect([key, await redis.pTTL(key)]).toEqual([key, expect.any(Number)]);
+      expect(await redis.pTTL(key)).toBeGreaterThan(0);
+    }
+  });
+});

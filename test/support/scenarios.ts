@@ -1,0 +1,87 @@
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import { decideInWidget } from './harness';
+
+/** The session cookie (name=value) from a response's Set-Cookie headers, if one was set. */
+export function sessionCookieFrom(res: Response): string | undefined {
+  const cookie = res.headers.getSetCookie().find((c) => /^(__Host-)?bff\.sid=/.test(c));
+  return cookie?.split(';')[0];
+}
+
+/** A browser reduced to what matters here: one session cookie, sent to whichever instance it talks to. */
+export class CookieBrowser {
+  cookie: string | undefined;
+
+  async get(url: string): Promise<Response> {
+    const res = await fetch(url, { redirect: 'manual', headers: this.cookie ? { cookie: this.cookie } : {} });
+    this.cookie = sessionCookieFrom(res) ?? this.cookie;
+    return res;
+  }
+}
+
+export interface ConcurrentPollResult {
+  polls: number;
+  statuses: Record<string, number>;
+  finalStatus: string;
+  errors: number;
+  elapsedMs: number;
+  refreshes: number;
+  refreshesRejected: number;
+  reportFetches: number;
+}
+
+/**
+ * Starts a flow on the first instance, completes the callback on the second, then has `pollers`
+ * concurrent pollers spread over all instances poll with the one session cookie until the report is
+ * ready (or the timeout passes).
+ */
+export async function concurrentPollsAcrossInstances(
+  instances: string[],
+  sandbox: Sandbox,
+  pollers = 50,
+  timeoutMs = 20_000,
+): Promise<ConcurrentPollResult> {
+  const browser = new CookieBrowser();
+  const [first, second = first] = instances as [string, string?];
+  const start = await browser.get(`${first}/verification/start`);
+  if (start.status !== 302) throw new Error(`start answered ${start.status}`);
+  const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
+  const back = await browser.get(`${second}${callback.pathname}${callback.search}`);
+  if (back.headers.get('location') !== '/?verification=completed')
+    throw new Error(`callback went to ${back.headers.get('location')}`);
+
+  const before = sandbox.stats();
+  const statuses: Record<string, number> = {};
+  let polls = 0;
+  let errors = 0;
+  let finalStatus = 'processing';
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const poller = async (i: number) => {
+    const base = instances[i % instances.length] as string;
+    while (finalStatus === 'processing' && Date.now() < deadline) {
+      const res = await fetch(`${base}/api/verification`, { headers: { cookie: browser.cookie ?? '' } });
+      polls++;
+      if (res.status !== 200) {
+        errors++;
+        statuses[`http_${res.status}`] = (statuses[`http_${res.status}`] ?? 0) + 1;
+      } else {
+        const body = (await res.json()) as { status: string };
+        statuses[body.status] = (statuses[body.status] ?? 0) + 1;
+        if (body.status !== 'processing') finalStatus = body.status;
+      }
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+    }
+  };
+  await Promise.all(Array.from({ length: pollers }, (_, i) => poller(i)));
+  const after = sandbox.stats();
+  return {
+    polls,
+    statuses,
+    finalStatus,
+    errors,
+    elapsedMs: Date.now() - started,
+    refreshes: after.refreshes - before.refreshes,
+    refreshesRejected: after.refreshesRejected - before.refreshesRejected,
+    reportFetches: after.reportFetches.total - before.reportFetches.total,
+  };
+}
