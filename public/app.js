@@ -79,6 +79,17 @@
     forbidden: 'The request was blocked for your security. Reload the page and try again.',
     invalid_origin: 'The request was blocked for your security. Reload the page and try again.',
     csrf: 'The request was blocked for your security. Reload the page and try again.',
+    bank_connection_failed: 'The bank connection was not completed. Please try again.',
+    code_rejected: 'We could not complete the connection to your bank. Please try again.',
+    exchange_timeout: 'Our banking partner did not answer in time. Please try again.',
+    state_already_used: 'This bank connection link has already been used. Please start again.',
+    verification_not_pending:
+      'This bank connection was already finished or has timed out. Please start again.',
+    report_expired: 'Your income report is no longer available. Please verify your income again.',
+    dependency_unavailable: 'The service is busy right now. Please try again in a few minutes.',
+    invalid_language: 'That language is not available. Please choose another one.',
+    cross_site_request: 'The request was blocked for your security. Reload the page and try again.',
+    forbidden_origin: 'The request was blocked for your security. Reload the page and try again.',
     internal_error: GENERIC_ERROR,
   };
 
@@ -567,11 +578,19 @@
           }),
         );
       }
+      if (min < 0) {
+        g.append(
+          svgEl('line', {
+            x1: zeroX,
+            x2: zeroX,
+            y1: barY - 3,
+            y2: barY + barHeight + 3,
+            class: 'chart-zero',
+          }),
+        );
+      }
       svg.append(g);
     });
-    if (min < 0) {
-      svg.append(svgEl('line', { x1: zeroX, x2: zeroX, y1: 20, y2: height, class: 'chart-zero' }));
-    }
     host.replaceChildren(svg);
   }
 

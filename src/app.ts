@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Store } from 'express-session';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { Config } from './config';
 import { AppError } from './errors';
 import { callbackRoutes } from './http/callback-routes';
 import { csrfGuard } from './http/csrf-guard';
@@ -24,11 +25,7 @@ export interface AppDeps {
   allowedOrigins: string[];
   returnUrl: string;
   trustProxy: boolean | number | string;
-  rateLimits: {
-    startsPerSessionPerHour: number;
-    startsPerIpPerHour: number;
-    callbacksPerIpPerMinute: number;
-  };
+  rateLimits: Config['rateLimits'];
   checkReady: () => Promise<void>;
   /** Extra routes mounted before the API (metrics, OpenAPI). */
   extraRoutes?: express.Router[];
@@ -81,6 +78,14 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  // The popup comes back from the widget's origin to /callback and then /?verification=…; with a
+  // COOP other than unsafe-none there, Chrome severs its link to the opener and it cannot report back.
+  app.use((req, res, next) => {
+    if (req.path === '/callback' || (req.path === '/' && req.query.verification !== undefined)) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'unsafe-none');
+    }
+    next();
+  });
   app.use(healthRoutes(deps.checkReady));
   for (const router of deps.extraRoutes ?? []) app.use(router);
   app.use(express.static(path.join(__dirname, '..', 'public'), { index: 'index.html', maxAge: 0 }));
@@ -102,6 +107,14 @@ export function createApp(deps: AppDeps): Express {
     },
     { scope: 'start-ip', limit: deps.rateLimits.startsPerIpPerHour, windowMs: HOUR, subject: byIp },
   ];
+  const pollLimits: RateRule[] = [
+    {
+      scope: 'poll-session',
+      limit: deps.rateLimits.pollsPerSessionPerMinute,
+      windowMs: MINUTE,
+      subject: bySession,
+    },
+  ];
   const callbackLimits: RateRule[] = [
     { scope: 'callback-ip', limit: deps.rateLimits.callbacksPerIpPerMinute, windowMs: MINUTE, subject: byIp },
   ];
@@ -110,7 +123,9 @@ export function createApp(deps: AppDeps): Express {
       verification: deps.verification,
       reader: deps.reader,
       allowedOrigins: deps.allowedOrigins,
+      returnUrl: deps.returnUrl,
       startLimits,
+      pollLimits,
     }),
   );
   app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));

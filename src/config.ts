@@ -44,6 +44,7 @@ export interface Config {
     connectTimeoutMs: number;
     headersTimeoutMs: number;
     bodyTimeoutMs: number;
+    requestTimeoutMs: number;
     maxConnections: number;
     reportingPeriodMonths: number;
     defaultLanguage: Language;
@@ -107,6 +108,7 @@ const envSchema = z
     FINX_CONNECT_TIMEOUT_MS: int(1, 3000),
     FINX_HEADERS_TIMEOUT_MS: int(1, 10000),
     FINX_BODY_TIMEOUT_MS: int(1, 10000),
+    FINX_REQUEST_TIMEOUT_MS: int(1, 15000),
     FINX_MAX_CONNECTIONS: int(1, 50),
     REPORTING_PERIOD_MONTHS: int(4, 12),
     DEFAULT_LANGUAGE: z.enum(LANGUAGES).default('en'),
@@ -254,6 +256,7 @@ export function loadConfig(env: Env): Config {
       connectTimeoutMs: e.FINX_CONNECT_TIMEOUT_MS,
       headersTimeoutMs: e.FINX_HEADERS_TIMEOUT_MS,
       bodyTimeoutMs: e.FINX_BODY_TIMEOUT_MS,
+      requestTimeoutMs: e.FINX_REQUEST_TIMEOUT_MS,
       maxConnections: e.FINX_MAX_CONNECTIONS,
       reportingPeriodMonths: e.REPORTING_PERIOD_MONTHS,
       defaultLanguage: e.DEFAULT_LANGUAGE,

@@ -8,6 +8,7 @@ import {
 } from '../verification/complete-callback';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { toAppError } from './error-handler';
+import { returnLocation } from './return-location';
 import { callbackBodySchema, callbackQuerySchema } from './input-schemas';
 import { enforceRateLimits, type RateRule } from './rate-limit';
 import { ownerOf, regenerateSession, saveSession } from './session-middleware';
@@ -42,29 +43,21 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
   router.get('/callback', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    const target = new URL(deps.returnUrl, 'http://placeholder.invalid');
+    let outcome: Record<string, string>;
     try {
       await enforceRateLimits(kv, keys, deps.callbackLimits, req);
-      const outcome = await handle(req, callbackQuerySchema, req.query);
-      if (outcome.status === 'processing') target.searchParams.set('verification', 'completed');
-      else if (outcome.status === 'cancelled') target.searchParams.set('verification', 'cancelled');
-      else {
-        target.searchParams.set('verification', 'failed');
-        target.searchParams.set('reason', outcome.error.code);
-      }
+      const result = await handle(req, callbackQuerySchema, req.query);
+      if (result.status === 'processing') outcome = { verification: 'completed' };
+      else if (result.status === 'cancelled') outcome = { verification: 'cancelled' };
+      else outcome = { verification: 'failed', reason: result.error.code };
     } catch (err) {
       const appError = toAppError(err);
       if (appError.code === 'internal_error')
         res.locals.log.error({ err: appError.cause ?? appError }, 'callback error');
-      target.searchParams.set('verification', 'failed');
-      target.searchParams.set('reason', appError.code);
+      outcome = { verification: 'failed', reason: appError.code };
     }
     // Only the configured return URL, with our own parameters: nothing from the request is reflected.
-    const location =
-      target.origin === 'http://placeholder.invalid'
-        ? target.pathname + target.search + target.hash
-        : target.toString();
-    res.redirect(302, location);
+    res.redirect(302, returnLocation(deps.returnUrl, outcome));
   });
 
   router.post('/api/verification/callback', async (req, res) => {

@@ -7,7 +7,9 @@ import { startVerification } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { assertSameSite } from './csrf-guard';
 import type { RateRule } from './rate-limit';
-import { rateLimit } from './rate-limit';
+import { enforceRateLimits, rateLimit } from './rate-limit';
+import { toAppError } from './error-handler';
+import { returnLocation } from './return-location';
 import { startInputSchema } from './input-schemas';
 import { ensureOwner, saveSession } from './session-middleware';
 
@@ -15,7 +17,9 @@ export interface VerificationRouteDeps {
   verification: VerificationDeps;
   reader: VerificationReader;
   allowedOrigins: string[];
+  returnUrl: string;
   startLimits: RateRule[];
+  pollLimits: RateRule[];
 }
 
 export function verificationRoutes(deps: VerificationRouteDeps): Router {
@@ -33,19 +37,22 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
 
   // A top-level navigation; Fetch Metadata refuses one started by another site, so a foreign page
   // cannot replace the verification this browser has in progress.
-  router.get(
-    '/verification/start',
-    (req, _res, next) => {
+  router.get('/verification/start', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    try {
       assertSameSite(req, deps.allowedOrigins);
-      next();
-    },
-    limitStarts,
-    async (req, res) => {
+      await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, req);
       const { location } = await start(req, req.query);
-      res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, location);
-    },
-  );
+    } catch (err) {
+      // A person navigating gets the page back with the reason; a script gets the JSON error.
+      if (req.get('sec-fetch-mode') !== 'navigate') throw err;
+      res.redirect(
+        302,
+        returnLocation(deps.returnUrl, { verification: 'failed', reason: toAppError(err).code }),
+      );
+    }
+  });
 
   router.post('/api/verification', limitStarts, async (req, res) => {
     const { location } = await start(req, req.body ?? {});
@@ -55,7 +62,11 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
   router.get('/api/verification', async (req, res) => {
     if (Object.keys(req.query).length > 0)
       throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
-    const view = await deps.reader.read(req.session?.verificationId);
+    // The limit check and the read go out together: one round trip of latency, not two.
+    const [, view] = await Promise.all([
+      enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.pollLimits, req),
+      deps.reader.read(req.session?.verificationId),
+    ]);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('ETag', view.etag);
     if (view.retryAfterS !== undefined) res.setHeader('Retry-After', String(view.retryAfterS));

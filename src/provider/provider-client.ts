@@ -15,6 +15,8 @@ export interface ProviderSettings {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** The whole request, connect to last byte; exact, where undici's own timers tick coarsely. */
+  requestTimeoutMs: number;
   maxConnections: number;
 }
 
@@ -86,6 +88,7 @@ export function createProviderClient(
           ...(json === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: json === undefined ? undefined : JSON.stringify(json),
+        signal: AbortSignal.timeout(settings.requestTimeoutMs),
       });
       const text = await res.body.text();
       outcome = String(res.statusCode);
@@ -102,7 +105,8 @@ export function createProviderClient(
       const timedOut =
         err instanceof undiciErrors.HeadersTimeoutError ||
         err instanceof undiciErrors.BodyTimeoutError ||
-        err instanceof undiciErrors.ConnectTimeoutError;
+        err instanceof undiciErrors.ConnectTimeoutError ||
+        (err as Error).name === 'TimeoutError';
       outcome = timedOut ? 'timeout' : 'network_error';
       throw new ProviderError({
         endpoint,
@@ -152,12 +156,13 @@ export function createProviderClient(
     },
 
     async getIncomeReport(flowId, accessToken) {
-      const res = await send(
-        'report',
-        'GET',
-        `/rest/income-reports/${encodeURIComponent(flowId)}`,
-        `Bearer ${accessToken}`,
-      );
+      const path = `/rest/income-reports/${encodeURIComponent(flowId)}`;
+      // An idempotent GET: a connection that broke (often a stale keep-alive socket) is retried once.
+      const res = await send('report', 'GET', path, `Bearer ${accessToken}`).catch(async (err: unknown) => {
+        if (!(err instanceof ProviderError) || err.failure !== 'unavailable') throw err;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+        return send('report', 'GET', path, `Bearer ${accessToken}`);
+      });
       // Readiness is undocumented (finx-api.md §4): these answers right after the exchange mean "not yet".
       const code = errorCode(res.body);
       if (

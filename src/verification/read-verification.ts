@@ -21,6 +21,8 @@ export interface VerificationReader {
 }
 
 const REPORT_CACHE_ENTRIES = 2000;
+/** A provider's Retry-After beyond this is not waited out in full: the readiness deadline still applies. */
+const MAX_BACKOFF_MS = 30_000;
 
 /**
  * The poll path. Ready reports are served from the encrypted cache (decrypted once per change in this
@@ -96,6 +98,21 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
       return (await transition(id, current, next, [tokenDelete])) ?? view(status, null, next.error ?? null);
     };
 
+    // Not ready (or a passing failure): back off before the next upstream request, honouring the
+    // provider's Retry-After; polls in between answer from the stored state.
+    const notYet = async (retryAfterMs: number | undefined) => {
+      if (clock() > (meta.readyBy ?? Infinity)) {
+        return fail('failed', 'report_timeout', 'The income report did not become available in time.');
+      }
+      const attempts = (meta.fetchAttempts ?? 0) + 1;
+      const backoff = Math.min(settings.pollIntervalMs * 1.5 ** (attempts - 1), settings.pollIntervalMs * 4);
+      const jittered = backoff * (0.8 + Math.random() * 0.4);
+      const delayMs = Math.min(Math.max(settings.pollIntervalMs, retryAfterMs ?? jittered), MAX_BACKOFF_MS);
+      await kv.set(keys.pollLease(id), '1', delayMs);
+      await verifications.transition(id, current, { ...meta, fetchAttempts: attempts });
+      return processing;
+    };
+
     let outcome;
     try {
       let token = await deps.tokens.accessToken(id);
@@ -125,18 +142,12 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
           { verificationId: id, err: { message: (err as Error).message } },
           'report fetch deferred',
         );
-        return clock() > (meta.readyBy ?? Infinity)
-          ? fail('failed', 'report_timeout', 'The income report did not become available in time.')
-          : processing;
+        return notYet(err instanceof ProviderError ? err.retryAfterMs : undefined);
       }
       throw err;
     }
 
-    if (outcome.kind === 'not_ready') {
-      if (clock() > (meta.readyBy ?? Infinity))
-        return fail('failed', 'report_timeout', 'The income report did not become available in time.');
-      return processing;
-    }
+    if (outcome.kind === 'not_ready') return notYet(outcome.retryAfterMs);
     const reportJson = JSON.stringify(outcome.report);
     const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
     const next: VerificationMeta = { ...meta, status: 'ready', reportVersion };

@@ -24,6 +24,8 @@ const metaSchema = z.object({
   /** Past this a report that is still "not ready" counts as failed. */
   readyBy: z.number().optional(),
   reportVersion: z.string().optional(),
+  /** Upstream report requests so far that found it not ready: drives the backoff. */
+  fetchAttempts: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type VerificationMeta = z.infer<typeof metaSchema>;

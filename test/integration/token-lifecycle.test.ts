@@ -126,7 +126,7 @@ describe('refresh failures are states, not crashes', () => {
 
   it('a refresh that times out after it may have rotated the token: reconnect_required, never retried', async () => {
     sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
-    const s = await server({ REFRESH_SKEW_S: '0', FINX_HEADERS_TIMEOUT_MS: '300' });
+    const s = await server({ REFRESH_SKEW_S: '0', FINX_REQUEST_TIMEOUT_MS: '300' });
     const agent = await completedAgent(s);
     await new Promise((r) => setTimeout(r, 1100));
     sandbox.script('refresh', [{ status: 0, delayMs: 1000 }]);

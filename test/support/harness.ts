@@ -93,6 +93,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     REDIS_KEY_PREFIX: prefix,
     REPORT_POLL_INTERVAL_MS: '200',
+    // pollUntil polls every 50 ms; the limits have their own tests.
+    RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
     ...(options.redis === false ? {} : { REDIS_URL: redisUrl() }),
     ...options.env,
   });

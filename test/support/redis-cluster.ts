@@ -23,6 +23,11 @@ export interface RedisClusterOptions {
   masters?: number;
   /** Bound on the whole start (processes up, cluster create, cluster_state:ok everywhere). */
   timeoutMs?: number;
+  /**
+   * The client ports to use (one per master), e.g. ones a server was pointed at before the cluster
+   * existed (see freePorts). Default: free ports picked here.
+   */
+  ports?: number[];
 }
 
 const INSTALL_HINT =
@@ -35,7 +40,7 @@ const INSTALL_HINT =
  * own ports and directory.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
-  const masters = options.masters ?? 3;
+  const masters = options.ports?.length ?? options.masters ?? 3;
   const timeoutMs = options.timeoutMs ?? 15_000;
   if (masters < 3)
     throw new Error(`startRedisCluster: Redis Cluster needs at least 3 masters, got ${masters}`);
@@ -47,17 +52,17 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   // Client ports and cluster-bus ports are all picked free: the default bus port (port + 10000) can be
   // taken or even above 65535 for a high ephemeral port.
-  const free = await freePorts(masters * 2);
-  const ports = free.slice(0, masters);
-  const busPorts = free.slice(masters);
+  const ports = options.ports ?? (await freePorts(masters));
+  const busPorts = await freePorts(masters, ports);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bff-redis-cluster-'));
   const nodes = ports.map((p) => `127.0.0.1:${p}`);
 
+  const pids = new Map<number, number>();
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    await Promise.all(ports.map((port) => shutdownNode(dir, port)));
+    await Promise.all(ports.map((port) => shutdownNode(port, pids.get(port) ?? readPid(dir, port))));
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -103,6 +108,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         async () => (await cli(port, ['ping'])).output.trim() === 'PONG',
         () => tail(logfileOf(dir, port)),
       );
+      const pid = readPid(dir, port);
+      if (pid !== undefined) pids.set(port, pid);
     }
 
     const create = await run(
@@ -129,10 +136,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       );
     }
   } catch (err) {
+    const logs = ports.map((port) => tail(logfileOf(dir, port))).join('');
     await close().catch(() => undefined);
-    const message = (err as Error).message;
     throw new Error(
-      `Could not start a ${masters}-master Redis Cluster for the tests: ${message}\n${INSTALL_HINT}`,
+      `Could not start a ${masters}-master Redis Cluster for the tests: ${(err as Error).message}\n` +
+        'It needs redis-server >= 7 with cluster support and redis-cli (Debian/Ubuntu: `apt-get install -y redis-server`), ' +
+        `free local ports, and at most ${timeoutMs} ms (raise startRedisCluster({ timeoutMs }) on a slow machine).${logs}`,
       { cause: err },
     );
   }
@@ -185,17 +194,19 @@ export async function inspectCluster(nodes: string[]): Promise<ClusterInspector>
 const pidfileOf = (dir: string, port: number) => path.join(dir, `redis-${port}.pid`);
 const logfileOf = (dir: string, port: number) => path.join(dir, `redis-${port}.log`);
 
-async function shutdownNode(dir: string, port: number): Promise<void> {
-  let pid: number | undefined;
+function readPid(dir: string, port: number): number | undefined {
   try {
-    pid = Number(readFileSync(pidfileOf(dir, port), 'utf8').trim()) || undefined;
+    return Number(readFileSync(pidfileOf(dir, port), 'utf8').trim()) || undefined;
   } catch {
-    pid = undefined; // never started
+    return undefined; // never started
   }
+}
+
+/** SHUTDOWN NOSAVE, then waits for that process (by its own pid) to be gone, else SIGKILLs it. */
+async function shutdownNode(port: number, pid: number | undefined): Promise<void> {
   await cli(port, ['shutdown', 'nosave']).catch(() => undefined);
   if (pid === undefined) return;
-  // Wait for this process (by its own pid) to be gone, then force it.
-  for (let i = 0; i < 50 && alive(pid); i++) await sleep(50);
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
   if (alive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -236,7 +247,8 @@ function run(file: string, args: string[], timeoutMs: number): Promise<RunResult
     execFile(file, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
       if (!err) return resolve({ code: 0, output });
-      const e = err as NodeJS.ErrnoException & { code?: number | string };
+      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
+      if (e.killed) return resolve({ code: 124, output: `timed out after ${timeoutMs} ms\n${output}` });
       if (e.code === 'ENOENT') return resolve({ code: 127, output: `${file}: command not found` });
       resolve({ code: typeof e.code === 'number' ? e.code : 1, output: output || e.message });
     });
@@ -264,19 +276,22 @@ function tail(file: string): string {
   }
 }
 
-/** Distinct free TCP ports on 127.0.0.1 (all held open at once, so none is handed out twice). */
-async function freePorts(count: number): Promise<number[]> {
+/** Distinct free TCP ports on 127.0.0.1, none of them in `exclude` (all held open at once, so none is handed out twice). */
+export async function freePorts(count: number, exclude: number[] = []): Promise<number[]> {
   const servers: net.Server[] = [];
+  const ports: number[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    while (ports.length < count) {
       const srv = net.createServer();
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(0, '127.0.0.1', resolve);
       });
       servers.push(srv);
+      const { port } = srv.address() as net.AddressInfo;
+      if (!exclude.includes(port)) ports.push(port);
     }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
+    return ports;
   } finally {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   }

@@ -1,0 +1,167 @@
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import {
+  decideInWidget,
+  followCallback,
+  inspectRedis,
+  pollUntil,
+  sleep,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
+
+let sandbox: Sandbox;
+let redis: Awaited<ReturnType<typeof inspectRedis>>;
+let server: TestServer;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  redis = await inspectRedis();
+});
+afterEach(async () => {
+  await server.close();
+  await redis.dropPrefix(server.prefix);
+  sandbox.configure({ reportDelayMs: 0, latencyMs: 0 });
+  sandbox.script('report', []);
+});
+afterAll(async () => {
+  await sandbox.close();
+  await redis.close();
+});
+
+async function completed(env: Record<string, string> = {}) {
+  server = await startTestServer({ sandbox, env });
+  const agent = server.agent();
+  expect(await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'))).toBe(
+    '/?verification=completed',
+  );
+  sandbox.resetStats();
+  return agent;
+}
+
+const upstream = () => sandbox.stats().reportFetches.total;
+
+describe('GET /api/verification while the report is pending', () => {
+  it('coalesces 40 concurrent polls into one upstream request', async () => {
+    sandbox.configure({ reportDelayMs: 60_000, latencyMs: 100 });
+    const agent = await completed({ REPORT_POLL_INTERVAL_MS: '5000' });
+    const answers = await Promise.all(Array.from({ length: 40 }, () => agent.get('/api/verification')));
+    expect(answers.map((a) => a.body.status)).toEqual(Array(40).fill('processing'));
+    expect(upstream()).toBe(1);
+  });
+
+  it('asks the provider at most once per interval however often it is polled', async () => {
+    sandbox.configure({ reportDelayMs: 60_000 });
+    const agent = await completed({
+      REPORT_POLL_INTERVAL_MS: '500',
+      RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
+    });
+    const started = Date.now();
+    let polls = 0;
+    while (Date.now() - started < 2000) {
+      await agent.get('/api/verification').expect(200);
+      polls++;
+    }
+    expect(polls).toBeGreaterThan(50);
+    // 2 s at one request per 500 ms at most (backoff makes it fewer), plus the first.
+    expect(upstream()).toBeLessThanOrEqual(5);
+    expect(upstream()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers Retry-After and no-store while processing', async () => {
+    sandbox.configure({ reportDelayMs: 60_000 });
+    const agent = await completed({ REPORT_POLL_INTERVAL_MS: '2000' });
+    const res = await agent.get('/api/verification').expect(200);
+    expect(res.body.status).toBe('processing');
+    expect(res.headers['retry-after']).toBe('2');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('GET /api/verification once the report is ready', () => {
+  it('serves it from the cache: the provider sees no further request', async () => {
+    const agent = await completed();
+    await pollUntil(agent, ['ready']);
+    const fetched = upstream();
+    for (let i = 0; i < 20; i++)
+      expect((await agent.get('/api/verification').expect(200)).body.status).toBe('ready');
+    expect(upstream()).toBe(fetched);
+  });
+
+  it('answers 304 with no body to If-None-Match with the current strong ETag', async () => {
+    const agent = await completed();
+    const ready = await pollUntil(agent, ['ready']);
+    const etag = ready.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const notModified = await agent.get('/api/verification').set('If-None-Match', etag).expect(304);
+    expect(notModified.text).toBe('');
+    expect(notModified.headers.etag).toBe(etag);
+    await agent.get('/api/verification').set('If-None-Match', '"something-else"').expect(200);
+  });
+
+  it('does not write the session on a poll', async () => {
+    const agent = await completed();
+    await pollUntil(agent, ['ready']);
+    const sessionKey = (await redis.keysUnder(server.prefix)).find((k) => k.includes(':sess:')) as string;
+    const before = { value: await redis.get(sessionKey), ttl: await redis.pTTL(sessionKey) };
+    await sleep(50);
+    for (let i = 0; i < 5; i++) await agent.get('/api/verification').expect(200);
+    expect(await redis.get(sessionKey)).toBe(before.value);
+    // No touch: the TTL only ran down.
+    expect(await redis.pTTL(sessionKey)).toBeLessThan(before.ttl);
+  });
+});
+
+describe('upstream retry policy against injected faults', () => {
+  it('404 (not ready) then ready: the poll ends ready', async () => {
+    const agent = await completed();
+    sandbox.script('report', [
+      { status: 404, body: { error: { code: 1002, group: 'client', message: 'not found' } } },
+      { status: 404, body: { error: { code: 1002, group: 'client', message: 'not found' } } },
+    ]);
+    const res = await pollUntil(agent, ['ready']);
+    expect(res.body.report).toBeTruthy();
+    expect(upstream()).toBe(3);
+  });
+
+  it('503 with Retry-After: no upstream request before it has passed', async () => {
+    const agent = await completed({ REPORT_POLL_INTERVAL_MS: '100' });
+    sandbox.script('report', [{ status: 503, retryAfterS: 2 }]);
+    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('processing');
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      expect((await agent.get('/api/verification').expect(200)).body.status).toBe('processing');
+      await sleep(50);
+    }
+    expect(upstream()).toBe(1);
+    const res = await pollUntil(agent, ['ready'], 5000);
+    expect(res.body.report).toBeTruthy();
+    expect(upstream()).toBe(2);
+  });
+
+  it('400 is final: failed with report_unavailable, and the provider is not asked again', async () => {
+    const agent = await completed();
+    sandbox.script('report', [
+      { status: 400, body: { error: { code: 1000, group: 'client', message: 'bad' } } },
+    ]);
+    const res = await pollUntil(agent, ['failed']);
+    expect(res.body.error.code).toBe('report_unavailable');
+    for (let i = 0; i < 5; i++) await agent.get('/api/verification').expect(200);
+    expect(upstream()).toBe(1);
+  });
+
+  it('a report that never becomes ready fails after the readiness deadline', async () => {
+    sandbox.configure({ reportDelayMs: 60_000 });
+    const agent = await completed({ REPORT_READY_TIMEOUT_S: '1', REPORT_POLL_INTERVAL_MS: '100' });
+    const res = await pollUntil(agent, ['failed'], 5000);
+    expect(res.body.error.code).toBe('report_timeout');
+  });
+
+  it('a provider timeout keeps the verification processing, then it recovers', async () => {
+    const agent = await completed({ FINX_REQUEST_TIMEOUT_MS: '200', REPORT_POLL_INTERVAL_MS: '100' });
+    sandbox.script('report', [{ status: 0, delayMs: 600 }]);
+    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('processing');
+    await pollUntil(agent, ['ready'], 5000);
+  });
+});
