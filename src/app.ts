@@ -131,6 +131,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
 
   app.use(notFound());
-  app.use(errorHandler());
+  app.use(errorHandler(deps.verification.telemetry.storeError));
   return app;
 }

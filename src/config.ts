@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { SandboxOptions } from './sandbox/sandbox-server';
 import {
@@ -64,6 +65,8 @@ export interface Config {
     callbacksPerIpPerMinute: number;
     pollsPerSessionPerMinute: number;
   };
+  /** /metrics is served with a token, or without one outside production. */
+  metrics: { enabled: boolean; token: string | undefined };
   sandbox: { port: number; host: string; publicUrl: string | undefined; options: SandboxOptions } | undefined;
   /** Things an operator should know about the chosen defaults (logged loudly at start). */
   warnings: string[];
@@ -134,6 +137,7 @@ const envSchema = z
     REFRESH_SKEW_S: int(0, 60),
     REFRESH_LOCK_LEASE_MS: int(100, 5000),
     REFRESH_LOCK_WAIT_MS: int(100, 10000),
+    METRICS_TOKEN: optionalString,
     RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: int(1, 20),
     RATE_LIMIT_STARTS_PER_IP_PER_HOUR: int(1, 200),
     RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: int(1, 60),
@@ -148,7 +152,11 @@ type Env = Record<string, string | undefined>;
  * With nothing set it gives the embedded development setup: sandbox provider, in-process store.
  */
 export function loadConfig(env: Env): Config {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable counts as unset, as in a shell or compose's `${VAR:-}`.
+  const nonBlank = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(nonBlank);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
@@ -185,7 +193,12 @@ export function loadConfig(env: Env): Config {
   if (e.FINX_API_URL !== undefined) parseUrl(e.FINX_API_URL, 'FINX_API_URL', problems);
   if (embedded && production)
     problems.push('FINX_API_URL: required when NODE_ENV=production (the sandbox is for development)');
-  if (!embedded && (!e.FINX_CLIENT_ID || !e.FINX_CLIENT_SECRET)) {
+  if (production && e.FINX_API_URL?.startsWith('http:')) {
+    problems.push(
+      'FINX_API_URL: must be https when NODE_ENV=production (the client secret travels with every call)',
+    );
+  }
+  if ((!embedded || production) && (!e.FINX_CLIENT_ID || !e.FINX_CLIENT_SECRET)) {
     problems.push('FINX_CLIENT_ID and FINX_CLIENT_SECRET: required when FINX_API_URL is set');
   }
   const clientId = e.FINX_CLIENT_ID ?? SANDBOX_DEV_CLIENT_ID;
@@ -234,7 +247,12 @@ export function loadConfig(env: Env): Config {
     );
   }
 
-  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
+  if (e.METRICS_TOKEN !== undefined && e.METRICS_TOKEN.length < 16)
+    problems.push('METRICS_TOKEN: at least 16 characters');
+  const metricsEnabled = e.METRICS_TOKEN !== undefined || !production;
+  if (!metricsEnabled)
+    warnings.push('METRICS_TOKEN is not set: /metrics is off (it is never public in production).');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -285,6 +303,7 @@ export function loadConfig(env: Env): Config {
       callbacksPerIpPerMinute: e.RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE,
       pollsPerSessionPerMinute: e.RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE,
     },
+    metrics: { enabled: metricsEnabled, token: e.METRICS_TOKEN },
     sandbox: embedded
       ? {
           port: e.SANDBOX_PORT,
@@ -360,9 +379,24 @@ function withTrailingSlash(url: URL): URL {
   return copy;
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string {
+/** Express' `trust proxy`: true/false, a hop count, or a list of addresses, subnets and the names Express knows. */
+function parseTrustProxy(value: string | undefined, problems: string[]): boolean | number | string {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  const valid = value.split(',').every((raw) => {
+    const entry = raw.trim();
+    const [address = '', bits, ...rest] = entry.split('/');
+    return (
+      named.includes(entry) ||
+      (rest.length === 0 && isIP(address) !== 0 && (bits === undefined || /^\d{1,3}$/.test(bits)))
+    );
+  });
+  if (!valid) {
+    problems.push(
+      `TRUST_PROXY: "${value}" is not true, false, a hop count, or a list of IPs/subnets (or loopback, linklocal, uniquelocal)`,
+    );
+  }
   return value;
 }

@@ -31,6 +31,7 @@ const statusByCode = {
   payload_too_large: 413,
   headers_too_large: 431,
   uri_too_long: 414,
+  unauthorized: 401,
   forbidden_origin: 403,
   cross_site_request: 403,
   not_found: 404,

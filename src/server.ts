@@ -15,7 +15,9 @@ import { createMemoryKeyValueStore } from './storage/memory-key-value-store';
 import { connectRedis, type RedisConnection } from './storage/redis-connection';
 import { createRedisKeyValueStore } from './storage/redis-key-value-store';
 import { createStorageKeys } from './storage/storage-keys';
-import { noTelemetry, type Telemetry } from './telemetry';
+import type { Telemetry } from './telemetry';
+import { createMetrics } from './metrics';
+import { metricsRoutes } from './http/metrics-routes';
 import { createTokenService } from './tokens/token-service';
 import { createTokenStore } from './tokens/token-store';
 import { createFlowStore } from './verification/flow-store';
@@ -47,7 +49,8 @@ export interface RuntimeOptions {
 /** The composition root: builds every collaborator from the configuration. Does not listen. */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const telemetry = options.telemetry ?? noTelemetry;
+  const metrics = createMetrics();
+  const telemetry = options.telemetry ?? metrics;
   const clock = options.clock ?? Date.now;
   for (const warning of config.warnings) logger.warn(warning);
 
@@ -141,6 +144,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     checkReady: async () => {
       await kv.ping();
     },
+    extraRoutes: config.metrics.enabled ? [metricsRoutes(metrics.registry, config.metrics.token)] : [],
   });
 
   return {

@@ -28,9 +28,10 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal_error', 'Something went wrong on our side. Please retry.', { cause: err });
 }
 
-export function errorHandler() {
+export function errorHandler(onStoreError: () => void = () => undefined) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     const appError = toAppError(err);
+    if (appError.code === 'dependency_unavailable') onStoreError();
     if (statusForCode(appError.code) >= 500) {
       res.locals.log?.error({ err: appError.cause ?? appError, code: appError.code }, 'request error');
     }
@@ -41,5 +42,5 @@ export function errorHandler() {
 
 export function notFound() {
   return (_req: Request, res: Response): void =>
-    sendError(res, new AppError('not_found', 'No such endpoint.'));
+    sendError(res, new AppError('not_found', 'No such endpoint: ' + _req.originalUrl));
 }

@@ -5,6 +5,8 @@ import { languages } from '../config';
 export const ibanSchema = z
   .string()
   .max(64, 'IBAN is too long')
+  // Checked before upper-casing: toUpperCase() maps some non-ASCII letters to ASCII ones ("ſ" to "S", "ﬅ" to "ST").
+  .regex(/^[A-Za-z0-9 ]*$/, 'not a valid IBAN')
   .transform((v) => v.replace(/ /g, '').toUpperCase())
   .refine((v) => /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(v) && mod97(v) === 1, 'not a valid IBAN');
 

@@ -1,0 +1,25 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Router } from 'express';
+import type { Registry } from 'prom-client';
+import { AppError } from '../errors';
+import { sendError } from './error-handler';
+
+/**
+ * GET /metrics in Prometheus text format. With a token configured, only for `Authorization: Bearer <token>`.
+ */
+export function metricsRoutes(registry: Registry, token: string | undefined): Router {
+  const router = Router();
+  const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
+  router.get('/metrics', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    if (expected) {
+      const given = Buffer.from(req.get('authorization') ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+        return sendError(res, new AppError('unauthorized', 'Metrics need the configured bearer token.'));
+      }
+    }
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { buildIncomeReport } from '../../src/sandbox/income-report';
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import {
+  decideInWidget,
+  followCallback,
+  pollUntil,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
+import {
+  inspectCluster,
+  startRedisCluster,
+  type ClusterInspector,
+  type RedisCluster,
+} from '../support/redis-cluster';
+import { concurrentPollsAcrossInstances } from '../support/scenarios';
+
+/**
+ * The whole flow on a real 3-master Redis Cluster: every multi-key script must stay within one hash
+ * slot ({v:<id>}), sessions (connect-redis) must work through the cluster client, and instances
+ * sharing the cluster must share sessions and verifications.
+ */
+
+let cluster: RedisCluster;
+let redis: ClusterInspector;
+let sandbox: Sandbox;
+const servers: TestServer[] = [];
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+  redis = await inspectCluster(cluster.nodes);
+  sandbox = await startTestSandbox();
+}, 60_000);
+afterEach(async () => {
+  // A store failure becomes a 503 (dependency_unavailable) in the test; the log says why (e.g. CROSSSLOT).
+  const errors = servers.flatMap((s) => errorLines(s));
+  for (const server of servers.splice(0)) {
+    await server.close();
+    await redis.dropPrefix(server.prefix);
+  }
+  if (errors.length > 0) throw new Error(`the server logged errors:\n${errors.slice(0, 5).join('\n')}`);
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await redis?.close();
+  await cluster?.close();
+});
+
+async function startOnCluster(
+  options: { prefix?: string; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const server = await startTestServer({
+    sandbox,
+    // redis: false keeps the harness from setting REDIS_URL; REDIS_CLUSTER_NODES selects the cluster client.
+    redis: false,
+    env: { REDIS_CLUSTER_NODES: cluster.nodes.join(','), ...options.env },
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+  });
+  servers.push(server);
+  return server;
+}
+
+/** Log lines at level error or above. */
+const errorLines = (server: TestServer) =>
+  server.logs
+    .text()
+    .split('\n')
+    .filter((line) => line.trim() !== '' && (JSON.parse(line) as { level: number }).level >= 50);
+
+/** Everything but rate-limit counters, which hold no user data. */
+const dataKeys = async (prefix: string) => (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:'));
+const nonSessionKeys = async (prefix: string) =>
+  (await dataKeys(prefix)).filter((k) => !k.includes(':sess:'));
+const verificationKeys = async (prefix: string) => (await dataKeys(prefix)).filter((k) => k.includes('{v:'));
+
+/** The session cookie ("bff.sid=…") a response sets, or the one sent before when it sets none. */
+function sessionCookie(res: request.Response, previous?: string): string {
+  const setCookie = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  const cookie = setCookie.map((c) => c.split(';')[0] as string).find((c) => c.startsWith('bff.sid='));
+  if (cookie) return cookie;
+  if (previous) return previous;
+  throw new Error(`no session cookie in the response (status ${res.status})`);
+}
+
+describe('on a 3-master Redis Cluster', () => {
+  it('the server really talks to the cluster, and /readyz is 200', async () => {
+    const server = await startOnCluster();
+    expect(server.runtime.config.redis).toMatchObject({ url: undefined, clusterNodes: cluster.nodes });
+    expect('masters' in (server.runtime.redis?.client ?? {})).toBe(true);
+    await request(server.url).get('/readyz').expect(200, { status: 'ready' });
+    await request(server.url).get('/healthz').expect(200, { status: 'ok' });
+  });
+
+  it('start → widget approve → callback → ready with the right report; the verification keys share one hash slot; DELETE removes them all', async () => {
+    const server = await startOnCluster();
+    const agent = server.agent();
+    const callback = await decideInWidget(await startFlow(agent), 'approve');
+    const flowId = new URL(callback).searchParams.get('flow_id') as string;
+    expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+
+    const ready = await pollUntil(agent, ['ready']);
+    expect(ready.body.error).toBeNull();
+    expect(ready.body.report).toEqual(buildIncomeReport(flowId, 12));
+
+    // meta, tokens and report of the one verification, all tagged {v:<id>}, all in one slot on one master.
+    const keys = await verificationKeys(server.prefix);
+    for (const suffix of [':meta', ':tokens', ':report'])
+      expect(keys.some((k) => k.endsWith(suffix))).toBe(true);
+    const tags = new Set(keys.map((k) => /\{v:[^}]+\}/.exec(k)?.[0]));
+    expect(tags.size).toBe(1);
+    const slots = new Set(await Promise.all(keys.map((k) => redis.keySlot(k))));
+    expect(slots.size).toBe(1);
+    const holders = [...(await redis.keysByNode(server.prefix)).entries()].filter(([, ks]) =>
+      ks.some((k) => k.includes('{v:')),
+    );
+    expect(holders).toHaveLength(1);
+    // The session lives in the cluster too (connect-redis through the cluster client).
+    expect((await dataKeys(server.prefix)).filter((k) => k.includes(':sess:'))).toHaveLength(1);
+
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(await nonSessionKeys(server.prefix)).toEqual([]);
+    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('none');
+  });
+
+  it('DELETE of a pending flow removes its flow record (another slot) and its meta', async () => {
+    const server = await startOnCluster();
+    const agent = server.agent();
+    await startFlow(agent);
+    const pending = await nonSessionKeys(server.prefix);
+    expect(pending.some((k) => k.includes(':flow:'))).toBe(true);
+    expect(pending.some((k) => k.endsWith(':meta'))).toBe(true);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(await nonSessionKeys(server.prefix)).toEqual([]);
+  });
+
+  it('several verifications at once, spread over the masters, all complete', async () => {
+    const server = await startOnCluster();
+    const agents = Array.from({ length: 6 }, () => server.agent());
+    const flowIds = await Promise.all(
+      agents.map(async (agent) => {
+        const callback = await decideInWidget(await startFlow(agent), 'approve');
+        expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+        return new URL(callback).searchParams.get('flow_id') as string;
+      }),
+    );
+    const reports = await Promise.all(agents.map((agent) => pollUntil(agent, ['ready'])));
+    reports.forEach((res, i) => expect(res.body.report).toEqual(buildIncomeReport(flowIds[i] as string, 12)));
+
+    // Each verification keeps to its own slot.
+    const byTag = new Map<string, string[]>();
+    for (const key of await verificationKeys(server.prefix)) {
+      const tag = /\{v:[^}]+\}/.exec(key)?.[0] as string;
+      byTag.set(tag, [...(byTag.get(tag) ?? []), key]);
+    }
+    expect(byTag.size).toBe(6);
+    for (const keys of byTag.values())
+      expect(new Set(await Promise.all(keys.map((k) => redis.keySlot(k)))).size).toBe(1);
+  });
+
+  it('two instances share the cluster and one session cookie: start on one, callback on the other, report from both', async () => {
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const a = await startOnCluster({ prefix });
+    // Both instances sit behind one public URL, as behind a load balancer: same redirect URI.
+    const b = await startOnCluster({ prefix, env: { PUBLIC_BASE_URL: a.url } });
+    expect(b.prefix).toBe(a.prefix);
+
+    const start = await request(a.url).get('/verification/start').expect(302);
+    const before = sessionCookie(start);
+    const callback = new URL(await decideInWidget(start.headers.location as string, 'approve'));
+    const flowId = callback.searchParams.get('flow_id') as string;
+
+    const done = await request(b.url)
+      .get(callback.pathname + callback.search)
+      .set('Cookie', before)
+      .expect(302);
+    expect(done.headers.location).toBe('/?verification=completed');
+    const cookie = sessionCookie(done, before);
+    expect(cookie).not.toBe(before); // regenerated on completion
+
+    const deadline = Date.now() + 10_000;
+    let body: { status: string; report: unknown } = { status: '', report: null };
+    while (body.status !== 'ready' && Date.now() < deadline) {
+      body = (await request(a.url).get('/api/verification').set('Cookie', cookie).expect(200)).body;
+      if (body.status !== 'ready') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(body.status).toBe('ready');
+    expect(body.report).toEqual(buildIncomeReport(flowId, 12));
+    const fromB = await request(b.url).get('/api/verification').set('Cookie', cookie).expect(200);
+    expect(fromB.body).toEqual(body);
+
+    // The old session id was destroyed in the cluster: it no longer shows the verification.
+    expect(
+      (await request(b.url).get('/api/verification').set('Cookie', before).expect(200)).body.status,
+    ).toBe('none');
+    await request(b.url).get('/readyz').expect(200, { status: 'ready' });
+  });
+});
+
+describe('concurrent refresh on the cluster', () => {
+  it('50 concurrent polls over two instances while access tokens expire every second: ready, zero rejected refreshes', async () => {
+    sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 4000 });
+    try {
+      const env = { REFRESH_SKEW_S: '0', REPORT_POLL_INTERVAL_MS: '100', REPORT_READY_TIMEOUT_S: '60' };
+      const a = await startOnCluster({ env });
+      const b = await startOnCluster({ env: { ...env, PUBLIC_BASE_URL: a.url }, prefix: a.prefix });
+      const result = await concurrentPollsAcrossInstances([a.url, b.url], sandbox, 50, 20_000);
+      process.stdout.write(`cluster concurrent refresh: ${JSON.stringify(result)}\n`);
+      expect(result.finalStatus).toBe('ready');
+      expect(result.errors).toBe(0);
+      expect(result.refreshesRejected).toBe(0);
+      expect(result.refreshes).toBeGreaterThanOrEqual(2);
+      expect(result.refreshes).toBeLessThanOrEqual(Math.ceil(result.elapsedMs / 1000) + 1);
+    } finally {
+      sandbox.configure({ accessTokenTtlS: 3600, reportDelayMs: 0 });
+    }
+  }, 40_000);
+});

@@ -1,0 +1,88 @@
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import {
+  decideInWidget,
+  followCallback,
+  pollUntil,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  inspectRedis,
+  type TestServer,
+} from '../support/harness';
+
+let sandbox: Sandbox;
+let server: TestServer | undefined;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+});
+afterEach(async () => {
+  if (!server) return;
+  await server.close();
+  const redis = await inspectRedis();
+  await redis.dropPrefix(server.prefix);
+  await redis.close();
+  server = undefined;
+});
+afterAll(() => sandbox.close());
+
+/** The value of one sample line (`name{labels} value`) in Prometheus text, 0 when absent. */
+function sample(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('GET /metrics', () => {
+  it('a full flow, a cancel and a failure move the funnel counters as expected', async () => {
+    server = await startTestServer({ sandbox });
+    const agent = server.agent();
+    await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'));
+    await pollUntil(agent, ['ready']);
+    await followCallback(agent, await decideInWidget(await startFlow(agent), 'cancel'));
+    await followCallback(agent, await decideInWidget(await startFlow(agent), 'fail'));
+    await agent.get('/api/verification').expect(200);
+
+    const res = await agent.get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    const event = (e: string) => sample(text, 'bff_verification_events_total', `event="${e}"`);
+    expect([
+      event('started'),
+      event('completed'),
+      event('ready'),
+      event('cancelled'),
+      event('failed'),
+      event('expired'),
+    ]).toEqual([3, 1, 1, 1, 1, 0]);
+    expect(sample(text, 'bff_provider_request_duration_seconds_count', 'endpoint="link",outcome="201"')).toBe(
+      3,
+    );
+    expect(
+      sample(text, 'bff_provider_request_duration_seconds_count', 'endpoint="token",outcome="200"'),
+    ).toBe(1);
+    expect(
+      sample(text, 'bff_provider_request_duration_seconds_count', 'endpoint="report",outcome="200"'),
+    ).toBe(1);
+    expect(text).toContain('bff_process_resident_memory_bytes');
+  });
+
+  it('with METRICS_TOKEN set, answers only to the bearer token', async () => {
+    server = await startTestServer({ sandbox, env: { METRICS_TOKEN: 'metrics-token-0123456789' } });
+    const refused = await server.agent().get('/metrics').expect(401);
+    expect(refused.body.error.code).toBe('unauthorized');
+    await server.agent().get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
+    await server.agent().get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789').expect(200);
+  });
+
+  it('in production without a token, /metrics is not served', async () => {
+    server = await startTestServer({
+      sandbox,
+      env: {
+        NODE_ENV: 'production',
+        PUBLIC_BASE_URL: 'https://bff.example',
+        FINX_API_URL: sandbox.url.replace('http:', 'https:'),
+      },
+    });
+    await server.agent().get('/metrics').expect(404);
+  });
+});

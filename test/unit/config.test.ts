@@ -1,0 +1,96 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('loadConfig', () => {
+  it('with nothing set gives the embedded development setup, with loud warnings', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.provider.baseUrl).toBeUndefined();
+    expect(config.sandbox?.port).toBe(4010);
+    expect(config.redis).toBeUndefined();
+    expect(config.redirectUri).toBe('http://localhost:3000/callback');
+    expect(config.session.cookieName).toBe('bff.sid');
+    expect(config.warnings.join('\n')).toMatch(/REDIS_URL is not set/);
+    expect(config.warnings.join('\n')).toMatch(/TOKEN_ENCRYPTION_KEY is not set/);
+  });
+
+  it('in production refuses to start without Redis, secrets, finX credentials and https, listing every problem at once', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://bff.example' });
+    for (const name of [
+      'PUBLIC_BASE_URL',
+      'FINX_API_URL',
+      'FINX_CLIENT_ID',
+      'REDIS_URL',
+      'SESSION_SECRET',
+      'TOKEN_ENCRYPTION_KEY',
+    ]) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('in production takes a complete configuration; the cookie gets the __Host- prefix over https', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://bff.example/income',
+      FINX_API_URL: 'https://api.finx-s.qwist.cloud/',
+      FINX_CLIENT_ID: 'id',
+      FINX_CLIENT_SECRET: 'secret',
+      REDIS_URL: 'redis://redis:6379',
+      SESSION_SECRET: 'x'.repeat(32),
+      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      METRICS_TOKEN: 'm'.repeat(16),
+    });
+    expect(config.session).toMatchObject({ cookieName: '__Host-bff.sid', secureCookie: true });
+    expect(config.redirectUri).toBe('https://bff.example/income/callback');
+    expect(config.provider.baseUrl).toBe('https://api.finx-s.qwist.cloud');
+    expect(config.provider.widgetAllowedOrigins).toContain('https://widget.qwist.cloud');
+    expect(config.metrics).toEqual({ enabled: true, token: 'm'.repeat(16) });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('refuses a plain-http provider URL in production', () => {
+    expect(problemsOf({ NODE_ENV: 'production', FINX_API_URL: 'http://finx.example' })).toContainEqual(
+      expect.stringMatching(/^FINX_API_URL: must be https/),
+    );
+  });
+
+  it('treats empty variables as unset', () => {
+    const config = loadConfig({ PORT: '', LOG_LEVEL: '', FLOW_TTL_S: ' ', REDIS_KEY_PREFIX: '' });
+    expect(config.port).toBe(3000);
+    expect(config.logLevel).toBe('info');
+    expect(config.flow.ttlS).toBe(1800);
+    expect(config.keyPrefix).toBe('bff:');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ FLOW_TTL_S: '5' }, 'FLOW_TTL_S'],
+    [{ TOKEN_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ TOKEN_ENCRYPTION_PREVIOUS_KEYS: 'nocolon' }, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS'],
+    [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
+    [{ RETURN_URL: '//evil.example' }, 'RETURN_URL'],
+    [{ RETURN_URL: 'javascript:alert(1)' }, 'RETURN_URL'],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    [{ REDIS_URL: 'redis://a', REDIS_CLUSTER_NODES: 'b:1' }, 'REDIS_URL'],
+    [{ REFRESH_LOCK_LEASE_MS: '5000', REFRESH_LOCK_WAIT_MS: '1000' }, 'REFRESH_LOCK_WAIT_MS'],
+    [{ SANDBOX_REPORT_DELAY_MS: '-1' }, 'SANDBOX_REPORT_DELAY_MS'],
+  ])('refuses %j naming %s', (env, name) => {
+    expect(problemsOf(env as Record<string, string>).some((p) => p.startsWith(name))).toBe(true);
+  });
+
+  it('accepts the trust proxy forms Express knows', () => {
+    for (const value of ['true', '1', 'loopback', '10.0.0.0/8, 192.168.1.1', 'loopback,uniquelocal']) {
+      expect(problemsOf({ TRUST_PROXY: value })).toEqual([]);
+    }
+  });
+});
