@@ -18,6 +18,7 @@ import { createStorageKeys } from './storage/storage-keys';
 import type { Telemetry } from './telemetry';
 import { createMetrics } from './metrics';
 import { metricsRoutes } from './http/metrics-routes';
+import { openapiRoutes } from './http/openapi-routes';
 import { createTokenService } from './tokens/token-service';
 import { createTokenStore } from './tokens/token-store';
 import { createFlowStore } from './verification/flow-store';
@@ -144,7 +145,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     checkReady: async () => {
       await kv.ping();
     },
-    extraRoutes: config.metrics.enabled ? [metricsRoutes(metrics.registry, config.metrics.token)] : [],
+    extraRoutes: [
+      openapiRoutes(),
+      ...(config.metrics.enabled ? [metricsRoutes(metrics.registry, config.metrics.token)] : []),
+    ],
   });
 
   return {

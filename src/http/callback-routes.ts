@@ -57,7 +57,7 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
       outcome = { verification: 'failed', reason: appError.code };
     }
     // Only the configured return URL, with our own parameters: nothing from the request is reflected.
-    res.redirect(302, returnLocation(deps.returnUrl, outcome));
+    res.status(302).location(returnLocation(deps.returnUrl, outcome)).end();
   });
 
   router.post('/api/verification/callback', async (req, res) => {

@@ -42,5 +42,5 @@ export function errorHandler(onStoreError: () => void = () => undefined) {
 
 export function notFound() {
   return (_req: Request, res: Response): void =>
-    sendError(res, new AppError('not_found', 'No such endpoint: ' + _req.originalUrl));
+    sendError(res, new AppError('not_found', 'No such endpoint.'));
 }

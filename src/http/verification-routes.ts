@@ -43,14 +43,15 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
       assertSameSite(req, deps.allowedOrigins);
       await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, req);
       const { location } = await start(req, req.query);
-      res.redirect(302, location);
+      res.status(302).location(location).end();
     } catch (err) {
       // A person navigating gets the page back with the reason; a script gets the JSON error.
       if (req.get('sec-fetch-mode') !== 'navigate') throw err;
-      res.redirect(
-        302,
-        returnLocation(deps.returnUrl, { verification: 'failed', reason: toAppError(err).code }),
-      );
+      const reason = toAppError(err).code;
+      res
+        .status(302)
+        .location(returnLocation(deps.returnUrl, { verification: 'failed', reason }))
+        .end();
     }
   });
 

@@ -1,0 +1,129 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { Response } from 'supertest';
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import {
+  decideInWidget,
+  inspectRedis,
+  pollUntil,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
+
+let sandbox: Sandbox;
+let server: TestServer;
+let spec: {
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+};
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  server = await startTestServer({ sandbox });
+  spec = (await server.agent().get('/openapi.json').expect(200)).body;
+  ajv.addSchema(spec, 'openapi');
+});
+afterAll(async () => {
+  await server.close();
+  const redis = await inspectRedis();
+  await redis.dropPrefix(server.prefix);
+  await redis.close();
+  await sandbox.close();
+});
+
+const checked: string[] = [];
+
+/** Asserts that the response is documented for this path and method, and that its body matches the schema. */
+function conforms(method: string, path: string, res: Response): void {
+  const operation = spec.paths[path]?.[method];
+  expect(operation).toBeDefined();
+  const documented = operation?.responses[String(res.status)];
+  if (!documented)
+    throw new Error(
+      `${method.toUpperCase()} ${path} answered ${res.status}, which openapi.yaml does not document`,
+    );
+  checked.push(`${method.toUpperCase()} ${path} ${res.status}`);
+  const pointer = (documented as { $ref?: string }).$ref
+    ? `openapi${(documented as { $ref: string }).$ref}/content/application~1json/schema`
+    : `openapi#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}/content/application~1json/schema`;
+  if (!documented.content && !(documented as { $ref?: string }).$ref) {
+    expect(res.text ?? '').toBe('');
+    return;
+  }
+  const validate = ajv.getSchema(pointer);
+  if (!validate) throw new Error(`no schema at ${pointer}`);
+  if (!validate(res.body))
+    throw new Error(
+      `${method} ${path} ${res.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`,
+    );
+}
+
+describe('openapi.yaml describes what the server really answers', () => {
+  it('is served as JSON at /openapi.json', () => {
+    expect(spec).toMatchObject({ openapi: '3.1.0' });
+  });
+
+  it('validates the real responses of full, cancelled and failed flows and of errors', async () => {
+    const agent = server.agent();
+    const json = (r: ReturnType<typeof agent.post>) => r.set('Content-Type', 'application/json');
+
+    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    conforms('get', '/healthz', await agent.get('/healthz'));
+    conforms('get', '/readyz', await agent.get('/readyz'));
+    conforms('get', '/verification/start', await agent.get('/verification/start?language=xx'));
+    conforms('post', '/api/verification', await json(agent.post('/api/verification')).send({ iban: 'DE00' }));
+    conforms(
+      'post',
+      '/api/verification',
+      await agent.post('/api/verification').set('Content-Type', 'text/plain').send('x'),
+    );
+    conforms('post', '/api/verification', await json(agent.post('/api/verification')).send('{"oops'));
+    conforms(
+      'post',
+      '/api/verification/callback',
+      await json(agent.post('/api/verification/callback')).send({ state: 'x', success: 'true', code: 'c' }),
+    );
+
+    const created = await json(agent.post('/api/verification')).send({ language: 'en' });
+    conforms('post', '/api/verification', created);
+    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    const callback = new URL(await decideInWidget(created.body.location, 'approve'));
+    const done = await json(agent.post('/api/verification/callback')).send(
+      Object.fromEntries(callback.searchParams),
+    );
+    conforms('post', '/api/verification/callback', done);
+    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    const ready = await pollUntil(agent, ['ready']);
+    conforms('get', '/api/verification', ready);
+    conforms(
+      'get',
+      '/api/verification',
+      await agent.get('/api/verification').set('If-None-Match', ready.headers.etag as string),
+    );
+
+    const cancelled = await json(agent.post('/api/verification')).send({});
+    const cancel = new URL(await decideInWidget(cancelled.body.location, 'cancel'));
+    conforms(
+      'post',
+      '/api/verification/callback',
+      await json(agent.post('/api/verification/callback')).send(Object.fromEntries(cancel.searchParams)),
+    );
+    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    const failed = await json(agent.post('/api/verification')).send({});
+    const fail = new URL(await decideInWidget(failed.body.location, 'fail'));
+    conforms(
+      'post',
+      '/api/verification/callback',
+      await json(agent.post('/api/verification/callback')).send(Object.fromEntries(fail.searchParams)),
+    );
+    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    conforms('get', '/callback', await agent.get('/callback?state=nope&success=true&code=x'));
+    conforms('delete', '/api/verification', await agent.delete('/api/verification'));
+    conforms('delete', '/api/verification', await json(agent.delete('/api/verification')));
+    conforms('get', '/api/verification', await agent.get('/api/verification'));
+
+    expect(new Set(checked).size).toBeGreaterThanOrEqual(13);
+  });
+});
