@@ -7,7 +7,7 @@ import type { Config } from './config';
 import { AppError } from './errors';
 import { callbackRoutes } from './http/callback-routes';
 import { csrfGuard } from './http/csrf-guard';
-import { errorHandler, notFound } from './http/error-handler';
+import { browserErrorRedirect, errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { byIp, bySession, type RateRule } from './http/rate-limit';
 import { requestContext } from './http/request-context';
@@ -123,13 +123,13 @@ export function createApp(deps: AppDeps): Express {
       verification: deps.verification,
       reader: deps.reader,
       allowedOrigins: deps.allowedOrigins,
-      returnUrl: deps.returnUrl,
       startLimits,
       pollLimits,
     }),
   );
   app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
 
+  app.use(browserErrorRedirect(deps.returnUrl));
   app.use(notFound());
   app.use(errorHandler(deps.verification.telemetry.storeError));
   return app;

@@ -7,7 +7,6 @@ import {
   type CallbackParams,
 } from '../verification/complete-callback';
 import type { VerificationDeps } from '../verification/verification-deps';
-import { toAppError } from './error-handler';
 import { returnLocation } from './return-location';
 import { callbackBodySchema, callbackQuerySchema } from './input-schemas';
 import { enforceRateLimits, type RateRule } from './rate-limit';
@@ -43,20 +42,16 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
   router.get('/callback', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    let outcome: Record<string, string>;
-    try {
-      await enforceRateLimits(kv, keys, deps.callbackLimits, req);
-      const result = await handle(req, callbackQuerySchema, req.query);
-      if (result.status === 'processing') outcome = { verification: 'completed' };
-      else if (result.status === 'cancelled') outcome = { verification: 'cancelled' };
-      else outcome = { verification: 'failed', reason: result.error.code };
-    } catch (err) {
-      const appError = toAppError(err);
-      if (appError.code === 'internal_error')
-        res.locals.log.error({ err: appError.cause ?? appError }, 'callback error');
-      outcome = { verification: 'failed', reason: appError.code };
-    }
+    await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+    const result = await handle(req, callbackQuerySchema, req.query);
+    const outcome: Record<string, string> =
+      result.status === 'processing'
+        ? { verification: 'completed' }
+        : result.status === 'cancelled'
+          ? { verification: 'cancelled' }
+          : { verification: 'failed', reason: result.error.code };
     // Only the configured return URL, with our own parameters: nothing from the request is reflected.
+    // Errors, including a store outage before this handler runs, redirect too (browserErrorRedirect).
     res.status(302).location(returnLocation(deps.returnUrl, outcome)).end();
   });
 

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, statusForCode } from '../errors';
+import { returnLocation } from './return-location';
 
 /** Writes the one error shape every endpoint uses: `{ error: { code, message, requestId } }`. */
 export function sendError(res: Response, err: AppError): void {
@@ -43,4 +44,27 @@ export function errorHandler(onStoreError: () => void = () => undefined) {
 export function notFound() {
   return (_req: Request, res: Response): void =>
     sendError(res, new AppError('not_found', 'No such endpoint.'));
+}
+
+/**
+ * Where a person's browser arrives by navigation (the widget's redirect to /callback, the start link),
+ * an error sends it back to the frontend with a reason instead of showing a JSON page.
+ */
+export function browserErrorRedirect(returnUrl: string) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const navigation =
+      req.method === 'GET' &&
+      (req.path === '/callback' ||
+        (req.path === '/verification/start' && req.get('sec-fetch-mode') === 'navigate'));
+    if (!navigation || res.headersSent) return next(err);
+    const appError = toAppError(err);
+    if (statusForCode(appError.code) >= 500) {
+      res.locals.log?.error({ err: appError.cause ?? appError, code: appError.code }, 'request error');
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res
+      .status(302)
+      .location(returnLocation(returnUrl, { verification: 'failed', reason: appError.code }))
+      .end();
+  };
 }

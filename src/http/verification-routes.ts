@@ -8,8 +8,6 @@ import type { VerificationDeps } from '../verification/verification-deps';
 import { assertSameSite } from './csrf-guard';
 import type { RateRule } from './rate-limit';
 import { enforceRateLimits, rateLimit } from './rate-limit';
-import { toAppError } from './error-handler';
-import { returnLocation } from './return-location';
 import { startInputSchema } from './input-schemas';
 import { ensureOwner, saveSession } from './session-middleware';
 
@@ -17,7 +15,6 @@ export interface VerificationRouteDeps {
   verification: VerificationDeps;
   reader: VerificationReader;
   allowedOrigins: string[];
-  returnUrl: string;
   startLimits: RateRule[];
   pollLimits: RateRule[];
 }
@@ -39,20 +36,10 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
   // cannot replace the verification this browser has in progress.
   router.get('/verification/start', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    try {
-      assertSameSite(req, deps.allowedOrigins);
-      await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, req);
-      const { location } = await start(req, req.query);
-      res.status(302).location(location).end();
-    } catch (err) {
-      // A person navigating gets the page back with the reason; a script gets the JSON error.
-      if (req.get('sec-fetch-mode') !== 'navigate') throw err;
-      const reason = toAppError(err).code;
-      res
-        .status(302)
-        .location(returnLocation(deps.returnUrl, { verification: 'failed', reason }))
-        .end();
-    }
+    assertSameSite(req, deps.allowedOrigins);
+    await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, req);
+    const { location } = await start(req, req.query);
+    res.status(302).location(location).end();
   });
 
   router.post('/api/verification', limitStarts, async (req, res) => {

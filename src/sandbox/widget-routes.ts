@@ -15,7 +15,7 @@ function sendHtml(res: Response, status: number, html: string, frameAncestors: s
   // No form-action: browsers apply it to the redirect after the form post, which goes to the client's origin.
   res.setHeader(
     'Content-Security-Policy',
-    `default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors ${ancestors}`,
+    `default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors ${ancestors}`,
   );
   res.removeHeader('X-Frame-Options');
   res.setHeader('Cache-Control', 'no-store');

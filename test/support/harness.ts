@@ -165,7 +165,7 @@ export async function decideInWidget(
 
 /** Sends the browser (agent) to the callback URL; returns where the server redirects it. */
 export async function followCallback(agent: TestAgent, callbackUrl: string): Promise<string> {
-  const u = new URL(callbackUrl);
+  const u = new URL(callbackUrl, 'http://relative.invalid');
   const res = await agent.get(u.pathname + u.search).expect(302);
   return res.headers.location as string;
 }

@@ -1,0 +1,71 @@
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import {
+  decideInWidget,
+  followCallback,
+  pollUntil,
+  sleep,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
+import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
+
+let sandbox: Sandbox;
+let redis: PrivateRedis;
+let server: TestServer;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  redis = await createPrivateRedis();
+  await redis.start();
+  server = await startTestServer({
+    sandbox,
+    redis: false,
+    env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  redis?.cleanup();
+  await sandbox?.close();
+});
+
+describe('Redis stops mid-flow', () => {
+  it('answers 503 dependency_unavailable within its deadline, stays up, and recovers with the verification intact', async () => {
+    const agent = server.agent();
+    await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'));
+    const ready = await pollUntil(agent, ['ready']);
+
+    redis.stop();
+    await sleep(100);
+    for (const request of [
+      () => agent.get('/api/verification'),
+      () => agent.get('/readyz'),
+      () => agent.post('/api/verification').set('Content-Type', 'application/json').send({}),
+      () => agent.delete('/api/verification').set('Content-Type', 'application/json'),
+    ]) {
+      const started = Date.now();
+      const res = await request();
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ code: 'dependency_unavailable', requestId: expect.any(String) });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // The widget's way back during the outage: a redirect with a reason, never a hanging request.
+    const callback = await followCallback(agent, '/callback?state=abc&success=true&code=x');
+    expect(callback).toBe('/?verification=failed&reason=dependency_unavailable');
+    await agent.get('/healthz').expect(200);
+
+    await redis.start();
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await agent.get('/readyz')).status;
+      if (status !== 200) await sleep(100);
+    }
+    expect(status).toBe(200);
+    const after = await agent.get('/api/verification').expect(200);
+    expect(after.body).toEqual(ready.body);
+  }, 30_000);
+});
