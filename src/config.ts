@@ -53,7 +53,13 @@ export interface Config {
   redis:
     { url: string | undefined; clusterNodes: string[] | undefined; commandTimeoutMs: number } | undefined;
   keyPrefix: string;
-  session: { secrets: string[]; ttlS: number; cookieName: string; secureCookie: boolean };
+  session: {
+    secrets: string[];
+    ttlS: number;
+    absoluteTtlS: number;
+    cookieName: string;
+    secureCookie: boolean;
+  };
   encryption: { current: EncryptionKey; previous: EncryptionKey[] };
   flow: { ttlS: number };
   report: { pollIntervalMs: number; readyTimeoutS: number };
@@ -123,7 +129,8 @@ const envSchema = z
       .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" or "-" (1 to 64)')
       .default('bff:'),
     SESSION_SECRET: list,
-    SESSION_TTL_S: int(60, 86400),
+    SESSION_TTL_S: int(1, 86400),
+    SESSION_ABSOLUTE_TTL_S: int(1, 7 * 86400),
     TOKEN_ENCRYPTION_KEY: optionalString,
     TOKEN_ENCRYPTION_KEY_ID: z
       .string()
@@ -248,6 +255,8 @@ export function loadConfig(env: Env): Config {
   }
 
   const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
+  if (e.SESSION_ABSOLUTE_TTL_S < e.SESSION_TTL_S)
+    problems.push('SESSION_ABSOLUTE_TTL_S: must be at least SESSION_TTL_S');
   if (e.METRICS_TOKEN !== undefined && e.METRICS_TOKEN.length < 16)
     problems.push('METRICS_TOKEN: at least 16 characters');
   const metricsEnabled = e.METRICS_TOKEN !== undefined || !production;
@@ -284,6 +293,7 @@ export function loadConfig(env: Env): Config {
     session: {
       secrets: sessionSecrets,
       ttlS: e.SESSION_TTL_S,
+      absoluteTtlS: e.SESSION_ABSOLUTE_TTL_S,
       // The __Host- prefix makes the browser refuse the cookie unless Secure, Path=/ and no Domain.
       cookieName: https ? '__Host-bff.sid' : 'bff.sid',
       secureCookie: https,

@@ -9,12 +9,18 @@ declare module 'express-session' {
     owner: string;
     /** The verification this browser looks at (the one most recently started or completed). */
     verificationId: string;
+    /** When this browser's session began; past the absolute lifetime it ends, however active. */
+    createdAt: number;
+    /** Last time the idle lifetime was renewed. */
+    renewedAt: number;
   }
 }
 
 export interface SessionSettings {
   secrets: string[];
+  /** Idle lifetime: renewed by activity, at most once per quarter of it. */
   ttlS: number;
+  absoluteTtlS: number;
   cookieName: string;
   secureCookie: boolean;
 }
@@ -42,8 +48,26 @@ export function sessionMiddleware(settings: SessionSettings, store: Store): Requ
       maxAge: settings.ttlS * 1000,
     },
   });
+  const idleMs = settings.ttlS * 1000;
+  const absoluteMs = settings.absoluteTtlS * 1000;
   return (req: Request, res: Response, next: NextFunction) =>
-    handler(req, res, (err?: unknown) => next(err ? dependencyUnavailable(err) : undefined));
+    handler(req, res, (err?: unknown) => {
+      if (err) return next(dependencyUnavailable(err));
+      const data = req.session;
+      if (data?.owner) {
+        const now = Date.now();
+        if (now - (data.createdAt ?? now) > absoluteMs) {
+          // Past its absolute lifetime: the browser starts over with no session.
+          return req.session.destroy((destroyErr) =>
+            next(destroyErr ? dependencyUnavailable(destroyErr) : undefined),
+          );
+        }
+        // A poll does not write the session; an active one is renewed only now and then, which
+        // saves it (and resends the cookie) with a fresh idle lifetime.
+        if (now - (data.renewedAt ?? data.createdAt ?? 0) > idleMs / 4) data.renewedAt = now;
+      }
+      next();
+    });
 }
 
 export function ownerOf(req: Request): string | undefined {
@@ -51,7 +75,11 @@ export function ownerOf(req: Request): string | undefined {
 }
 
 export function ensureOwner(req: Request): string {
-  req.session.owner ??= randomBytes(16).toString('base64url');
+  if (!req.session.owner) {
+    req.session.owner = randomBytes(16).toString('base64url');
+    req.session.createdAt = Date.now();
+    req.session.renewedAt = Date.now();
+  }
   return req.session.owner;
 }
 
@@ -64,10 +92,12 @@ export function saveSession(req: Request): Promise<void> {
 
 /** A new session id for the same data (after a completed verification), so an id seen before is worthless. */
 export async function regenerateSession(req: Request): Promise<void> {
-  const { owner, verificationId } = req.session;
+  const { owner, verificationId, createdAt } = req.session;
   await new Promise<void>((resolve, reject) =>
     req.session.regenerate((err) => (err ? reject(dependencyUnavailable(err)) : resolve())),
   );
   if (owner) req.session.owner = owner;
   if (verificationId) req.session.verificationId = verificationId;
+  if (createdAt) req.session.createdAt = createdAt;
+  req.session.renewedAt = Date.now();
 }
