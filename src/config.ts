@@ -47,6 +47,8 @@ export interface Config {
     bodyTimeoutMs: number;
     requestTimeoutMs: number;
     maxConnections: number;
+    /** Where to revoke a refresh token on deletion; unset: finX's revocation endpoint is not documented, so none is called. */
+    revokePath: string | undefined;
     reportingPeriodMonths: number;
     defaultLanguage: Language;
   };
@@ -119,6 +121,10 @@ const envSchema = z
     FINX_BODY_TIMEOUT_MS: int(1, 10000),
     FINX_REQUEST_TIMEOUT_MS: int(1, 15000),
     FINX_MAX_CONNECTIONS: int(1, 50),
+    FINX_REVOKE_PATH: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/, 'a path starting with "/", e.g. /auth/revoke')
+      .optional(),
     REPORTING_PERIOD_MONTHS: int(4, 12),
     DEFAULT_LANGUAGE: z.enum(LANGUAGES).default('en'),
     REDIS_URL: optionalString,
@@ -285,6 +291,7 @@ export function loadConfig(env: Env): Config {
       bodyTimeoutMs: e.FINX_BODY_TIMEOUT_MS,
       requestTimeoutMs: e.FINX_REQUEST_TIMEOUT_MS,
       maxConnections: e.FINX_MAX_CONNECTIONS,
+      revokePath: e.FINX_REVOKE_PATH,
       reportingPeriodMonths: e.REPORTING_PERIOD_MONTHS,
       defaultLanguage: e.DEFAULT_LANGUAGE,
     },

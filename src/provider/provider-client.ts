@@ -18,6 +18,7 @@ export interface ProviderSettings {
   /** The whole request, connect to last byte; exact, where undici's own timers tick coarsely. */
   requestTimeoutMs: number;
   maxConnections: number;
+  revokePath: string | undefined;
 }
 
 export interface WidgetLinkRequest {
@@ -46,6 +47,8 @@ export interface ProviderClient {
   exchangeCode(code: string, redirectUri: string): Promise<TokenSet>;
   refreshTokens(refreshToken: string): Promise<TokenSet>;
   getIncomeReport(flowId: string, accessToken: string): Promise<ReportResult>;
+  /** Revokes a token where a revocation path is configured; false when none is. */
+  revokeToken(token: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -178,6 +181,16 @@ export function createProviderClient(
         }
       }
       return { kind: 'ready', report: expectSuccess('report', res, incomeReportSchema, [200]) };
+    },
+
+    async revokeToken(token) {
+      if (!settings.revokePath) return false;
+      const res = await send('revoke', 'POST', settings.revokePath, basic, {
+        token,
+        token_type_hint: 'refresh_token',
+      });
+      if (res.status < 200 || res.status >= 300) throw errorFromResponse('revoke', res);
+      return true;
     },
 
     close: () => agent.close(),

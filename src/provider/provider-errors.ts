@@ -1,4 +1,4 @@
-export type ProviderEndpoint = 'link' | 'token' | 'refresh' | 'report';
+export type ProviderEndpoint = 'link' | 'token' | 'refresh' | 'report' | 'revoke';
 
 /**
  * - `rejected`: the provider answered and said no (4xx other than 401); final.

@@ -14,6 +14,8 @@ export interface SandboxStats {
   codeExchangesRejected: number;
   refreshes: number;
   refreshesRejected: number;
+  /** Tokens revoked through POST /auth/revoke. */
+  revocations: number;
   /** `failed` counts injected faults and every other error that is neither "not ready" nor 401. */
   reportFetches: { ready: number; notReady: number; unauthorized: number; failed: number; total: number };
 }
@@ -106,6 +108,7 @@ function zeroStats(): SandboxStats {
     codeExchangesRejected: 0,
     refreshes: 0,
     refreshesRejected: 0,
+    revocations: 0,
     reportFetches: { ready: 0, notReady: 0, unauthorized: 0, failed: 0, total: 0 },
   };
 }

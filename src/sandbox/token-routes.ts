@@ -111,6 +111,32 @@ export function createTokenRoutes(state: SandboxState): Router {
     issueTokens(res, record.flowId);
   }
 
+  // Revocation exists in older finX APIs (finx-api.md: its current existence is unknown); the
+  // sandbox offers it so the server's optional call can be tested. Revoking either token of a
+  // pair revokes both; an unknown token is not an error (RFC 7009).
+  router.post(
+    '/auth/revoke',
+    withLatency(state),
+    jsonBody(() => undefined),
+    requireClientAuth(state, () => undefined),
+    (req, res) => {
+      const token = (req.body as { token?: unknown } | undefined)?.token;
+      if (typeof token !== 'string' || token === '') {
+        invalidRequest(res, 'token is required');
+        return;
+      }
+      const refresh = state.refreshTokens.take(token);
+      const access = state.accessTokens.get(token);
+      if (refresh) state.accessTokens.delete(refresh.accessToken);
+      if (access) {
+        state.accessTokens.delete(token);
+        state.refreshTokens.delete(access.refreshToken);
+      }
+      if (refresh || access) state.counters.revocations++;
+      res.status(200).json({});
+    },
+  );
+
   router.post(
     '/auth/token',
     withLatency(state),

@@ -1,9 +1,23 @@
 import type { VerificationDeps } from './verification-deps';
 
-/** Forgets a verification: its pending flow, tokens, cached report and state. Idempotent. */
+/**
+ * Forgets a verification: its pending flow, tokens, cached report and state. Idempotent. Where a
+ * revocation endpoint is configured the refresh token is revoked first, best effort: the data is
+ * deleted whether or not the provider answers.
+ */
 export async function deleteVerification(deps: VerificationDeps, verificationId: string): Promise<void> {
   const current = await deps.verifications.read(verificationId);
   if (current?.meta.stateHash) await deps.flows.remove(current.meta.stateHash);
+  const tokens = await deps.tokenStore.read(verificationId).catch(() => null);
+  const refreshToken = tokens?.record.refreshToken;
+  if (refreshToken) {
+    await deps.provider.revokeToken(refreshToken).catch((err: unknown) => {
+      deps.logger.warn(
+        { verificationId, err: { message: (err as Error).message } },
+        'token revocation failed; deleting anyway',
+      );
+    });
+  }
   await deps.verifications.removeAll(verificationId);
   deps.logger.info({ verificationId }, 'verification deleted on request');
 }

@@ -203,3 +203,29 @@ describe('at rest', () => {
     }
   });
 });
+
+describe('DELETE /api/verification with revocation configured', () => {
+  it('revokes the refresh token at the provider, then deletes everything', async () => {
+    const s = await server({ FINX_REVOKE_PATH: '/auth/revoke' });
+    const agent = await completedAgent(s);
+    await pollUntil(agent, ['ready']);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(sandbox.stats().revocations).toBe(1);
+    expect(await dataKeys(s.prefix)).toEqual([]);
+  });
+
+  it('deletes everything even when the revocation fails', async () => {
+    const s = await server({ FINX_REVOKE_PATH: '/no/such/endpoint' });
+    const agent = await completedAgent(s);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(await dataKeys(s.prefix)).toEqual([]);
+    expect(s.logs.text()).toContain('token revocation failed; deleting anyway');
+  });
+
+  it('without it, nothing is sent to the provider', async () => {
+    const s = await server();
+    const agent = await completedAgent(s);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(sandbox.stats().revocations).toBe(0);
+  });
+});
