@@ -88,7 +88,12 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(healthRoutes(deps.checkReady));
   for (const router of deps.extraRoutes ?? []) app.use(router);
-  app.use(express.static(path.join(__dirname, '..', 'public'), { index: 'index.html', maxAge: 0 }));
+  // The demo page's files; API paths skip the file-system lookup (it was the top cost of a poll).
+  const staticFiles = express.static(path.join(__dirname, '..', 'public'), {
+    index: 'index.html',
+    maxAge: 0,
+  });
+  app.use((req, res, next) => (req.path.startsWith('/api/') ? next() : staticFiles(req, res, next)));
 
   app.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');

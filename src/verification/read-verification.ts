@@ -35,19 +35,25 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
   const readyBodies = new Map<string, { version: string; view: VerificationView }>();
   const retryAfterS = Math.max(1, Math.ceil(settings.pollIntervalMs / 1000));
 
+  // Views without a report repeat (a handful of statuses and error codes): built and hashed once.
+  const smallViews = new Map<string, VerificationView>();
   const view = (
     status: PublicStatus,
     report: string | null,
     error: VerificationMeta['error'] | null,
   ): VerificationView => {
     const body = `{"status":"${status}","report":${report ?? 'null'},"error":${error ? JSON.stringify({ code: error.code, message: error.message }) : 'null'}}`;
+    const known = report === null ? smallViews.get(body) : undefined;
+    if (known) return known;
     const open = status === 'awaiting_user' || status === 'processing';
-    return {
+    const built = {
       status,
       body,
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
       retryAfterS: open ? retryAfterS : undefined,
     };
+    if (report === null && smallViews.size < 100) smallViews.set(body, built);
+    return built;
   };
 
   async function readyView(id: string, meta: VerificationMeta): Promise<VerificationView> {
