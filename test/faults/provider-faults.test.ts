@@ -1,5 +1,13 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { decideInWidget, followCallback, inspectRedis, startFlow, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import {
+  decideInWidget,
+  followCallback,
+  inspectRedis,
+  startFlow,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -41,7 +49,9 @@ describe('the provider is slow or down', () => {
   });
 
   it('a provider that refuses the request: 502 provider_error, its details stay in the log', async () => {
-    sandbox.script('link', [{ status: 400, body: { error: { code: 1000, group: 'client', message: 'internal detail xyz' } } }]);
+    sandbox.script('link', [
+      { status: 400, body: { error: { code: 1000, group: 'client', message: 'internal detail xyz' } } },
+    ]);
     const res = await server.agent().post('/api/verification').set(json).send({}).expect(502);
     expect(res.body.error.code).toBe('provider_error');
     expect(JSON.stringify(res.body)).not.toContain('internal detail xyz');

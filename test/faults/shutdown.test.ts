@@ -32,22 +32,26 @@ describe('SIGTERM', () => {
   it('stops accepting, lets the in-flight request finish, closes Redis and the pool, and exits 0', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '../../src/server.ts')], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_BASE_URL: base,
-        FINX_API_URL: sandbox.url,
-        FINX_CLIENT_ID: TEST_CLIENT.clientId,
-        FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-        WIDGET_ALLOWED_ORIGINS: new URL(sandbox.url).origin,
-        REDIS_URL: redisUrl(),
-        REDIS_KEY_PREFIX: prefix,
-        LOG_LEVEL: 'info',
+    child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '../../src/server.ts')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          PUBLIC_BASE_URL: base,
+          FINX_API_URL: sandbox.url,
+          FINX_CLIENT_ID: TEST_CLIENT.clientId,
+          FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+          WIDGET_ALLOWED_ORIGINS: new URL(sandbox.url).origin,
+          REDIS_URL: redisUrl(),
+          REDIS_KEY_PREFIX: prefix,
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -60,7 +64,11 @@ describe('SIGTERM', () => {
     }
 
     sandbox.configure({ latencyMs: 1500 });
-    const slow = fetch(`${base}/api/verification`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const slow = fetch(`${base}/api/verification`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));

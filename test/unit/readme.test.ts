@@ -6,7 +6,9 @@ const read = (file: string) => readFileSync(path.join(__dirname, '../..', file),
 describe('README', () => {
   it('documents every variable .env.example lists (and so every variable the config reads)', () => {
     const readme = read('README.md');
-    const variables = [...read('.env.example').matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1] as string);
+    const variables = [...read('.env.example').matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map(
+      (m) => m[1] as string,
+    );
     expect(variables.length).toBeGreaterThan(40);
     expect(variables.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
   });
