@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { ProviderSettings } from './provider/provider-client';
 import type { SandboxOptions } from './sandbox/sandbox-server';
+import type { RedisSettings } from './storage/redis-connection';
 import {
   SANDBOX_DEV_CLIENT_ID,
   SANDBOX_DEV_CLIENT_SECRET,
@@ -35,25 +37,15 @@ export interface Config {
   allowedOrigins: string[];
   trustProxy: boolean | number | string;
   logLevel: string;
-  provider: {
+  provider: Omit<ProviderSettings, 'baseUrl'> & {
     /** Unset: the embedded sandbox is started and its URL used. */
     baseUrl: string | undefined;
-    clientId: string;
-    clientSecret: string;
     /** Unset with the embedded sandbox: the sandbox's own origin is allowed once it listens. */
     widgetAllowedOrigins: string[] | undefined;
-    connectTimeoutMs: number;
-    headersTimeoutMs: number;
-    bodyTimeoutMs: number;
-    requestTimeoutMs: number;
-    maxConnections: number;
-    /** Where to revoke a refresh token on deletion; unset: finX's revocation endpoint is not documented, so none is called. */
-    revokePath: string | undefined;
     reportingPeriodMonths: number;
     defaultLanguage: Language;
   };
-  redis:
-    { url: string | undefined; clusterNodes: string[] | undefined; commandTimeoutMs: number } | undefined;
+  redis: RedisSettings | undefined;
   keyPrefix: string;
   session: {
     secrets: string[];

@@ -18,6 +18,7 @@ export interface ProviderSettings {
   /** The whole request, connect to last byte; exact, where undici's own timers tick coarsely. */
   requestTimeoutMs: number;
   maxConnections: number;
+  /** Where to revoke a refresh token on deletion; unset: finX's revocation endpoint is not documented, so none is called. */
   revokePath: string | undefined;
 }
 

@@ -2,7 +2,6 @@ import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   decideInWidget,
   followCallback,
-  inspectRedis,
   startFlow,
   startTestSandbox,
   startTestServer,
@@ -24,9 +23,6 @@ afterEach(() => {
 });
 afterAll(async () => {
   await server.close();
-  const redis = await inspectRedis();
-  await redis.dropPrefix(server.prefix);
-  await redis.close();
   await sandbox.close();
 });
 

@@ -6,7 +6,6 @@ import {
   startFlow,
   startTestSandbox,
   startTestServer,
-  inspectRedis,
   type TestServer,
 } from '../support/harness';
 
@@ -19,9 +18,6 @@ beforeAll(async () => {
 afterEach(async () => {
   if (!server) return;
   await server.close();
-  const redis = await inspectRedis();
-  await redis.dropPrefix(server.prefix);
-  await redis.close();
   server = undefined;
 });
 afterAll(() => sandbox.close());

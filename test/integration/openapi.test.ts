@@ -4,7 +4,6 @@ import type { Response } from 'supertest';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   decideInWidget,
-  inspectRedis,
   pollUntil,
   startTestSandbox,
   startTestServer,
@@ -27,9 +26,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
-  const redis = await inspectRedis();
-  await redis.dropPrefix(server.prefix);
-  await redis.close();
   await sandbox.close();
 });
 

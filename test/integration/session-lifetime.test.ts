@@ -1,12 +1,5 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  inspectRedis,
-  sleep,
-  startFlow,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
+import { sleep, startFlow, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -17,9 +10,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
-  const redis = await inspectRedis();
-  await redis.dropPrefix(server.prefix);
-  await redis.close();
   await sandbox.close();
 });
 

@@ -111,9 +111,15 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     prefix,
     logs,
     agent: () => request.agent(url),
+    /** Stops the server and deletes what it stored under its prefix in the shared test Redis. */
     async close() {
       await stopHttpServer(server, 2000);
       await runtime.close();
+      if (options.redis !== false) {
+        const redis = await inspectRedis();
+        await redis.dropPrefix(prefix);
+        await redis.close();
+      }
     },
   };
 }
