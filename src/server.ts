@@ -80,7 +80,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const keys = createStorageKeys(config.keyPrefix);
   const sessionStore: Store = redis
     ? new RedisStore({
-        client: redis.client,
+        client: redis.sessionClient,
         prefix: keys.sessionPrefix,
         ttl: config.session.ttlS,
         disableTouch: true,

@@ -52,10 +52,11 @@ export function notFound() {
  */
 export function browserErrorRedirect(returnUrl: string) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    // As the router matches it (case-insensitive, trailing slash optional): /Callback/ runs the same handler.
+    const path = req.path.toLowerCase().replace(/(.)\/$/, '$1');
     const navigation =
       req.method === 'GET' &&
-      (req.path === '/callback' ||
-        (req.path === '/verification/start' && req.get('sec-fetch-mode') === 'navigate'));
+      (path === '/callback' || (path === '/verification/start' && req.get('sec-fetch-mode') === 'navigate'));
     if (!navigation || res.headersSent) return next(err);
     const appError = toAppError(err);
     if (statusForCode(appError.code) >= 500) {

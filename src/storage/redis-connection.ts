@@ -1,5 +1,6 @@
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 import type { Logger } from 'pino';
+import { createDeadlines } from './deadline';
 
 /** The commands this project sends; both the single-node client and the cluster client provide them. */
 export interface RedisCommands {
@@ -14,9 +15,20 @@ export interface RedisCommands {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
+/** What connect-redis calls on its client. */
+interface SessionCommands {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: unknown): Promise<unknown>;
+  expire(key: string, seconds: number): Promise<unknown>;
+  del(keys: string[]): Promise<number>;
+  mGet(keys: string[]): Promise<Array<string | null>>;
+}
+
 export interface RedisConnection {
-  /** What connect-redis takes. */
+  /** The node-redis client itself (single node or cluster). */
   client: RedisClientType | RedisClusterType;
+  /** What connect-redis takes: the client's commands, each with a deadline. */
+  sessionClient: RedisClientType | RedisClusterType;
   commands: RedisCommands;
   isReady(): boolean;
   close(): Promise<void>;
@@ -42,18 +54,16 @@ export async function connectRedis(
     connectTimeout: Math.max(1000, settings.commandTimeoutMs),
     reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000),
   };
-  const commandOptions = { timeout: settings.commandTimeoutMs };
+  const deadlines = createDeadlines(settings.commandTimeoutMs);
   const client: RedisClientType | RedisClusterType = settings.clusterNodes
     ? createCluster({
         rootNodes: settings.clusterNodes.map((n) => ({ url: n.includes('://') ? n : `redis://${n}` })),
         defaults: { socket, disableOfflineQueue: true },
-        commandOptions,
       })
     : (createClient({
         url: settings.url,
         socket,
         disableOfflineQueue: true,
-        commandOptions,
       }) as RedisClientType);
 
   // The client reconnects by itself; log each distinct failure once per outage, not once per retry
@@ -111,16 +121,35 @@ export async function connectRedis(
   if (!connected)
     logger.error('redis is not reachable yet; serving 503 until it is (the client keeps retrying)');
 
+  // Both client types implement these commands with the same argument shapes; the union type itself is not callable.
+  const raw = client as unknown as RedisCommands & SessionCommands;
+  const commands: RedisCommands = {
+    get: (key) => deadlines.within(raw.get(key)),
+    mGet: (keys) => deadlines.within(raw.mGet(keys)),
+    set: (key, value, options) => deadlines.within(raw.set(key, value, options)),
+    del: (keys) => deadlines.within(raw.del(keys)),
+    eval: (script, options) => deadlines.within(raw.eval(script, options)),
+  };
+  const sessionCommands: SessionCommands = {
+    get: commands.get,
+    mGet: commands.mGet,
+    del: commands.del,
+    set: (key, value, options) => deadlines.within(raw.set(key, value, options as never)),
+    expire: (key, seconds) => deadlines.within(raw.expire(key, seconds)),
+  };
+
   return {
     client,
-    // Both client types implement these commands with the same argument shapes; the union type itself is not callable.
-    commands: client as unknown as RedisCommands,
+    // connect-redis only calls the commands above; its type names the client classes.
+    sessionClient: sessionCommands as unknown as RedisClientType,
+    commands,
     isReady: () =>
       'isReady' in client
         ? Boolean((client as RedisClientType).isReady)
         : client.isOpen && coversAllSlots(client),
     async close() {
       closing = true;
+      deadlines.stop();
       clearTimeout(retryTimer);
       try {
         await client.close();

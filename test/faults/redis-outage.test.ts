@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   decideInWidget,
@@ -68,4 +69,19 @@ describe('Redis stops mid-flow', () => {
     const after = await agent.get('/api/verification').expect(200);
     expect(after.body).toEqual(ready.body);
   }, 30_000);
+
+  it('a Redis that stalls: the request answers 503 at its deadline instead of hanging', async () => {
+    const agent = server.agent();
+    await startFlow(agent);
+    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('awaiting_user');
+    const stall = spawn('redis-cli', ['-p', String(redis.port), 'debug', 'sleep', '3']);
+    await sleep(500);
+    const started = Date.now();
+    const res = await agent.get('/api/verification');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('dependency_unavailable');
+    expect(Date.now() - started).toBeLessThan(1200);
+    await new Promise((resolve) => stall.on('exit', resolve));
+    await agent.get('/readyz').expect(200);
+  });
 });

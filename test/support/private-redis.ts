@@ -42,6 +42,9 @@ export async function createPrivateRedis(): Promise<PrivateRedis> {
           'yes',
           '--appendfsync',
           'always',
+          // Tests stall it with DEBUG SLEEP.
+          '--enable-debug-command',
+          'local',
           '--dir',
           dir,
           '--daemonize',
