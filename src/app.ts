@@ -9,7 +9,8 @@ import { callbackRoutes } from './http/callback-routes';
 import { csrfGuard } from './http/csrf-guard';
 import { browserErrorRedirect, errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
-import { byIp, bySession, type RateRule } from './http/rate-limit';
+import { byIp, bySession, enforceRateLimits, type RateRule } from './http/rate-limit';
+import { fastPoll } from './http/fast-poll';
 import { requestContext } from './http/request-context';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
 import { verificationRoutes } from './http/verification-routes';
@@ -47,31 +48,53 @@ export function createApp(deps: AppDeps): Express {
   const widgetOrigins = deps.verification.settings.widgetAllowedOrigins;
   const https = deps.session.secureCookie;
 
-  app.use(requestContext(deps.logger));
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          frameSrc: widgetOrigins,
-          formAction: ["'self'", ...widgetOrigins],
-          frameAncestors: ["'self'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
-          ...(https ? { upgradeInsecureRequests: [] } : {}),
-        },
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameSrc: widgetOrigins,
+        formAction: ["'self'", ...widgetOrigins],
+        frameAncestors: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
       },
-      // The popup mode needs the opener link to survive the trip through the widget's origin.
-      crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
-      referrerPolicy: { policy: 'no-referrer' },
-      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    },
+    // The popup mode needs the opener link to survive the trip through the widget's origin.
+    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
+  const pollLimits: RateRule[] = [
+    {
+      scope: 'poll-session',
+      limit: deps.rateLimits.pollsPerSessionPerMinute,
+      windowMs: MINUTE,
+      subject: bySession,
+    },
+  ];
+
+  app.use(
+    fastPoll({
+      cookieName: deps.session.cookieName,
+      secrets: deps.session.secrets,
+      store: deps.sessionStore,
+      idleMs: deps.session.ttlS * 1000,
+      absoluteMs: deps.session.absoluteTtlS * 1000,
+      reader: deps.reader,
+      enforcePollLimit: (owner) =>
+        enforceRateLimits(deps.verification.kv, deps.verification.keys, pollLimits, { session: { owner } }),
+      securityHeaders: headersSetBy(securityHeaders),
+      logger: deps.logger,
     }),
   );
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders);
   app.use((req, _res, next) => {
     if (req.url.length > MAX_URL_LENGTH)
       return next(new AppError('uri_too_long', 'The request URL is too long.'));
@@ -112,14 +135,6 @@ export function createApp(deps: AppDeps): Express {
     },
     { scope: 'start-ip', limit: deps.rateLimits.startsPerIpPerHour, windowMs: HOUR, subject: byIp },
   ];
-  const pollLimits: RateRule[] = [
-    {
-      scope: 'poll-session',
-      limit: deps.rateLimits.pollsPerSessionPerMinute,
-      windowMs: MINUTE,
-      subject: bySession,
-    },
-  ];
   const callbackLimits: RateRule[] = [
     { scope: 'callback-ip', limit: deps.rateLimits.callbacksPerIpPerMinute, windowMs: MINUTE, subject: byIp },
   ];
@@ -138,4 +153,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFound());
   app.use(errorHandler(deps.verification.telemetry.storeError));
   return app;
+}
+
+/** The headers a middleware sets on every answer, captured once (for the fast poll path). */
+function headersSetBy(middleware: express.RequestHandler): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) =>
+      headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  // helmet only sets and removes headers; it reads nothing from the request.
+  middleware({} as express.Request, recorder as unknown as express.Response, () => undefined);
+  return headers;
 }

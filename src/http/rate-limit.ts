@@ -4,12 +4,18 @@ import { AppError } from '../errors';
 import type { KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
 
+/** What a rule may count by: a request, or (for the fast poll path) just its session owner and address. */
+export interface RateSource {
+  session?: { owner?: string | undefined } | undefined;
+  ip?: string | undefined;
+}
+
 export interface RateRule {
   scope: string;
   limit: number;
   windowMs: number;
   /** What is counted: a session, an IP. Undefined: the rule does not apply to this request. */
-  subject(req: Request): string | undefined;
+  subject(source: RateSource): string | undefined;
 }
 
 /** Fixed-window counters in the shared store, so the limits hold across instances. Throws `rate_limited`. */
@@ -17,7 +23,7 @@ export async function enforceRateLimits(
   kv: KeyValueStore,
   keys: StorageKeys,
   rules: RateRule[],
-  req: Request,
+  req: RateSource,
 ): Promise<void> {
   for (const rule of rules) {
     const subject = rule.subject(req);
@@ -39,8 +45,8 @@ export function rateLimit(kv: KeyValueStore, keys: StorageKeys, rules: RateRule[
 }
 
 /** Hashed: the owner binding itself must not appear in key names. */
-export const bySession = (req: Request): string | undefined =>
+export const bySession = (req: RateSource): string | undefined =>
   req.session?.owner
     ? createHash('sha256').update(req.session.owner).digest('base64url').slice(0, 22)
     : undefined;
-export const byIp = (req: Request): string => req.ip ?? 'unknown';
+export const byIp = (req: RateSource): string => req.ip ?? 'unknown';

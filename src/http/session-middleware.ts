@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import session, { type Store } from 'express-session';
+import session, { type SessionData, type Store } from 'express-session';
 import { dependencyUnavailable } from '../errors';
 
 declare module 'express-session' {
@@ -56,7 +56,7 @@ export function sessionMiddleware(settings: SessionSettings, store: Store): Requ
       const data = req.session;
       if (data?.owner) {
         const now = Date.now();
-        if (now - (data.createdAt ?? now) > absoluteMs) {
+        if (pastAbsoluteLifetime(data, now, absoluteMs)) {
           // Past its absolute lifetime: the browser starts over with no session.
           return req.session.destroy((destroyErr) =>
             next(destroyErr ? dependencyUnavailable(destroyErr) : undefined),
@@ -64,10 +64,23 @@ export function sessionMiddleware(settings: SessionSettings, store: Store): Requ
         }
         // A poll does not write the session; an active one is renewed only now and then, which
         // saves it (and resends the cookie) with a fresh idle lifetime.
-        if (now - (data.renewedAt ?? data.createdAt ?? 0) > idleMs / 4) data.renewedAt = now;
+        if (needsRenewal(data, now, idleMs, absoluteMs)) data.renewedAt = now;
       }
       next();
     });
+}
+
+type Lifetimes = Partial<Pick<SessionData, 'createdAt' | 'renewedAt'>>;
+
+function pastAbsoluteLifetime(data: Lifetimes, now: number, absoluteMs: number): boolean {
+  return now - (data.createdAt ?? now) > absoluteMs;
+}
+
+/** True when this request must write the session: to end it (absolute lifetime) or to renew its idle lifetime. */
+export function needsRenewal(data: Lifetimes, now: number, idleMs: number, absoluteMs: number): boolean {
+  return (
+    pastAbsoluteLifetime(data, now, absoluteMs) || now - (data.renewedAt ?? data.createdAt ?? 0) > idleMs / 4
+  );
 }
 
 export function ownerOf(req: Request): string | undefined {

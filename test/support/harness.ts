@@ -99,7 +99,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     ...options.env,
   });
   const runtime = await createRuntime(config, {
-    logger: createLogger('info', logs),
+    logger: createLogger(config.logLevel, logs),
     sandbox: options.sandbox,
     ...options.runtime,
   });

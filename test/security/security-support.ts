@@ -1,0 +1,196 @@
+import http from 'node:http';
+import net from 'node:net';
+import { decideInWidget, type inspectRedis } from '../support/harness';
+
+/** A response reduced to what the security tests look at. */
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  /** The parsed JSON body, or undefined when the body is not JSON. */
+  json: unknown;
+}
+
+export interface SendOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** A `name=value` session cookie to send. */
+  cookie?: string | undefined;
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+/** Closes the pooled connections, so jest does not wait on them. */
+export function closeClients(): void {
+  keepAlive.destroy();
+}
+
+function toReply(status: number, headers: http.IncomingHttpHeaders, text: string): Reply {
+  let json: unknown;
+  if (String(headers['content-type'] ?? '').startsWith('application/json')) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { status, headers, text, json };
+}
+
+/** One request with node:http: no cookie jar, no redirects followed, the path sent as given. */
+export function send(base: string, path: string, options: SendOptions = {}): Promise<Reply> {
+  const url = new URL(base);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: options.method ?? 'GET',
+        path,
+        headers,
+        agent: keepAlive,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve(toReply(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString('utf8'))),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/**
+ * Writes `head` (and `body`) byte for byte on a fresh TCP connection: for what node:http refuses to
+ * send (CR or LF in a header, conflicting framing headers) or what the server cuts off mid-request.
+ */
+export function sendRaw(base: string, head: string, body: Buffer | string = ''): Promise<Reply> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(url.port), url.hostname);
+    const finish = () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const split = raw.indexOf('\r\n\r\n');
+      if (split < 0)
+        return reject(new Error(`no HTTP response on the wire: ${JSON.stringify(raw.slice(0, 200))}`));
+      const [statusLine = '', ...lines] = raw.slice(0, split).split('\r\n');
+      const headers: http.IncomingHttpHeaders = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        if (name === 'set-cookie') headers['set-cookie'] = [...(headers['set-cookie'] ?? []), value];
+        else headers[name] = value;
+      }
+      resolve(toReply(Number(statusLine.split(' ')[1]), headers, raw.slice(split + 4)));
+    };
+    socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', finish);
+    // The server may answer and close while the rest of an oversized request is still being written.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+    });
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body)]));
+  });
+}
+
+/** A raw GET of `path` with `extraHeaders` (each `Name: value`, sent verbatim). */
+export function rawGet(base: string, path: string, extraHeaders: string[] = []): Promise<Reply> {
+  const host = new URL(base).host;
+  return sendRaw(
+    base,
+    [`GET ${path} HTTP/1.1`, `Host: ${host}`, ...extraHeaders, 'Connection: close', '', ''].join('\r\n'),
+  );
+}
+
+/** The `name=value` of the session cookie a response sets, if any. */
+export function sessionCookieOf(reply: Reply): string | undefined {
+  const cookie = (reply.headers['set-cookie'] ?? []).find((c) => /^(__Host-)?bff\.sid=/.test(c));
+  return cookie?.split(';')[0];
+}
+
+/** A browser that started a flow and approved it at the widget, but has not come back to /callback yet. */
+export interface ApprovedFlow {
+  cookie: string;
+  state: string;
+  code: string;
+  flowId: string;
+  /** The callback query exactly as the widget built it (leading `?`). */
+  search: string;
+}
+
+export async function startApprovedFlow(
+  base: string,
+  cookie?: string,
+  headers: Record<string, string> = {},
+): Promise<ApprovedFlow> {
+  const started = await send(base, '/verification/start', { cookie, headers });
+  if (started.status !== 302) throw new Error(`start answered ${started.status}: ${started.text}`);
+  const sessionCookie = sessionCookieOf(started) ?? cookie;
+  if (!sessionCookie) throw new Error('start set no session cookie');
+  const callback = new URL(await decideInWidget(String(started.headers.location), 'approve'));
+  const param = (name: string) => callback.searchParams.get(name) ?? '';
+  return {
+    cookie: sessionCookie,
+    state: param('state'),
+    code: param('code'),
+    flowId: param('flow_id'),
+    search: callback.search,
+  };
+}
+
+/** Comes back to /callback with the widget's own query; returns the flow with the regenerated cookie. */
+export async function completeFlow(base: string, flow: ApprovedFlow): Promise<ApprovedFlow> {
+  const res = await send(base, `/callback${flow.search}`, { cookie: flow.cookie });
+  if (res.headers.location !== '/?verification=completed')
+    throw new Error(`callback answered ${res.headers.location}`);
+  return { ...flow, cookie: sessionCookieOf(res) ?? flow.cookie };
+}
+
+type Redis = Awaited<ReturnType<typeof inspectRedis>>;
+
+/** Every key under the prefix with its value, except rate-limit counters (they hold no user data). */
+export async function snapshotRedis(redis: Redis, prefix: string): Promise<Record<string, string | null>> {
+  const keys = (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:'));
+  const values = keys.length > 0 ? await redis.mGet(keys) : [];
+  return Object.fromEntries(keys.map((k, i) => [k, values[i] ?? null]));
+}
+
+/** The forms a reflected value could take in a body or header: as is, URL-encoded, JSON-escaped. */
+function reflectedForms(payload: string): string[] {
+  const forms = [
+    payload,
+    encodeURIComponent(payload),
+    new URLSearchParams({ p: payload }).toString().slice(2),
+    JSON.stringify(payload).slice(1, -1),
+  ];
+  return [...new Set(forms.map((f) => f.toLowerCase()))];
+}
+
+/** Fails when the body or any header carries one of the payloads in any of its usual encodings. */
+export function expectNotEchoed(reply: Reply, payloads: string[]): void {
+  const headerText = Object.entries(reply.headers)
+    .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join('\n') : String(value)}`)
+    .join('\n');
+  const haystack = `${headerText}\n\n${reply.text}`.toLowerCase();
+  for (const payload of payloads) {
+    for (const form of reflectedForms(payload)) {
+      if (haystack.includes(form))
+        throw new Error(
+          `the response echoes ${JSON.stringify(payload)} as ${JSON.stringify(form)}:\n${haystack.slice(0, 2000)}`,
+        );
+    }
+  }
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
