@@ -1,5 +1,6 @@
 import path from 'node:path';
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import type { Store } from 'express-session';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -9,8 +10,8 @@ import { callbackRoutes } from './http/callback-routes';
 import { csrfGuard } from './http/csrf-guard';
 import { browserErrorRedirect, errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
-import { byIp, bySession, enforceRateLimits, type RateRule } from './http/rate-limit';
-import { fastPoll } from './http/fast-poll';
+import { byIp, bySession, type RateRule } from './http/rate-limit';
+import { withFastPoll } from './http/fast-poll';
 import { requestContext } from './http/request-context';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
 import { verificationRoutes } from './http/verification-routes';
@@ -36,8 +37,11 @@ const MAX_URL_LENGTH = 4096;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-/** Builds the Express app: middleware order, routes, error handler. It does no I/O of its own and never listens. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * Builds the request handler: the poll fast path in front of the Express app (middleware order,
+ * routes, error handlers). It does no I/O of its own and never listens.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // Our ETags are strong and computed from the answer; Express' weak ones would be computed again per poll.
@@ -70,29 +74,7 @@ export function createApp(deps: AppDeps): Express {
     referrerPolicy: { policy: 'no-referrer' },
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });
-  const pollLimits: RateRule[] = [
-    {
-      scope: 'poll-session',
-      limit: deps.rateLimits.pollsPerSessionPerMinute,
-      windowMs: MINUTE,
-      subject: bySession,
-    },
-  ];
 
-  app.use(
-    fastPoll({
-      cookieName: deps.session.cookieName,
-      secrets: deps.session.secrets,
-      store: deps.sessionStore,
-      idleMs: deps.session.ttlS * 1000,
-      absoluteMs: deps.session.absoluteTtlS * 1000,
-      reader: deps.reader,
-      enforcePollLimit: (owner) =>
-        enforceRateLimits(deps.verification.kv, deps.verification.keys, pollLimits, { session: { owner } }),
-      securityHeaders: headersSetBy(securityHeaders),
-      logger: deps.logger,
-    }),
-  );
   app.use(requestContext(deps.logger));
   app.use(securityHeaders);
   app.use((req, _res, next) => {
@@ -144,7 +126,6 @@ export function createApp(deps: AppDeps): Express {
       reader: deps.reader,
       allowedOrigins: deps.allowedOrigins,
       startLimits,
-      pollLimits,
     }),
   );
   app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
@@ -152,7 +133,20 @@ export function createApp(deps: AppDeps): Express {
   app.use(browserErrorRedirect(deps.returnUrl));
   app.use(notFound());
   app.use(errorHandler(deps.verification.telemetry.storeError));
-  return app;
+
+  return withFastPoll(
+    {
+      cookieName: deps.session.cookieName,
+      secrets: deps.session.secrets,
+      store: deps.sessionStore,
+      idleMs: deps.session.ttlS * 1000,
+      absoluteMs: deps.session.absoluteTtlS * 1000,
+      reader: deps.reader,
+      securityHeaders: headersSetBy(securityHeaders),
+      logger: deps.logger,
+    },
+    app,
+  );
 }
 
 /** The headers a middleware sets on every answer, captured once (for the fast poll path). */

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RedisStore } from 'connect-redis';
-import type { Express } from 'express';
 import { MemoryStore, type Store } from 'express-session';
 import type { Logger } from 'pino';
 import { createApp } from './app';
@@ -29,7 +28,8 @@ import { createVerificationStore } from './verification/verification-store';
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
 export interface Runtime {
-  app: Express;
+  /** The whole request handler (fast poll path, then Express). */
+  app: http.RequestListener;
   config: Config;
   deps: VerificationDeps;
   /** The embedded sandbox, when FINX_API_URL is unset. */
@@ -129,6 +129,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       retentionMs,
       pollIntervalMs: config.report.pollIntervalMs,
       readyTimeoutMs: config.report.readyTimeoutS * 1000,
+      pollLimit: { limit: config.rateLimits.pollsPerSessionPerMinute, windowMs: 60_000 },
     },
   };
 
@@ -167,7 +168,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 }
 
 /** Wraps the app in an HTTP server whose protocol-level errors also answer in the JSON error shape. */
-export function createHttpServer(app: Express | http.RequestListener): http.Server {
+export function createHttpServer(app: http.RequestListener): http.Server {
   const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();

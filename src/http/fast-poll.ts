@@ -1,9 +1,9 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { SessionData, Store } from 'express-session';
 import type { Logger } from 'pino';
-import { dependencyUnavailable } from '../errors';
+import { dependencyUnavailable, statusForCode } from '../errors';
+import { toAppError } from './error-handler';
 import type { VerificationReader } from '../verification/read-verification';
 import { needsRenewal } from './session-middleware';
 
@@ -14,8 +14,6 @@ export interface FastPollDeps {
   idleMs: number;
   absoluteMs: number;
   reader: VerificationReader;
-  /** The poll rate limit for a session's owner; throws when exceeded. */
-  enforcePollLimit(owner: string): Promise<void>;
   /** The headers the Express path sets on an /api answer (helmet's, captured once). */
   securityHeaders: Array<[string, string]>;
   logger: Logger;
@@ -24,31 +22,48 @@ export interface FastPollDeps {
 type SessionRecord = SessionData & { cookie?: { expires?: string | Date | null } };
 
 /**
- * `GET /api/verification` for the common case, ahead of the Express stack: a validly signed session
- * cookie whose session is loaded, live and needs no renewal. It does what the Express route does
- * (same headers, body, ETag/304, rate limit) without router, helmet and express-session per request,
- * which measured at 80 % of a poll's CPU. Anything else (no or bad cookie, renewal due) falls
- * through to Express, which answers it fully; errors go to the same error handlers.
+ * `GET /api/verification` for the common case, in front of Express: a validly signed session cookie
+ * whose session is loaded, live and needs no renewal. It does what the Express route does (same
+ * headers, body, ETag/304, rate limit) without router, helmet and express-session per request, which
+ * measured at 80 % of a poll's CPU. Anything else (no or bad cookie, renewal due) goes to `express`,
+ * which answers it fully; errors are answered here in the same shape (going through Express would
+ * only wait on the same unavailable store a second time).
  */
-export function fastPoll(deps: FastPollDeps) {
+export function withFastPoll(deps: FastPollDeps, express: RequestListener): RequestListener {
   const prefix = `${deps.cookieName}=`;
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.method !== 'GET' || req.url !== '/api/verification') return next();
+  // Validated once; writeHead with a flat list skips the per-header map of setHeader.
+  const fixedHeaders = deps.securityHeaders.flat();
+  return (req, res) => {
+    if (req.method !== 'GET' || req.url !== '/api/verification') return express(req, res);
     const sid = sessionIdFrom(req.headers.cookie, prefix, deps.secrets);
-    if (!sid) return next();
-    serve(deps, sid, req, res).then(
+    if (!sid) return express(req, res);
+    const requestId = randomUUID();
+    serve(deps, sid, req, res, requestId, fixedHeaders).then(
       (served) => {
-        if (!served) next();
+        if (!served) express(req, res);
       },
       (err: unknown) => {
-        // Answered by the error handlers, once: going through Express would only wait on the same
-        // unavailable store a second time.
-        const requestId = randomUUID();
-        res.locals.requestId = requestId;
-        res.locals.log = deps.logger.child({ requestId });
-        res.setHeader('X-Request-Id', requestId);
-        for (const [name, value] of deps.securityHeaders) res.setHeader(name, value);
-        next(err);
+        const appError = toAppError(err);
+        const status = statusForCode(appError.code);
+        if (status >= 500)
+          deps.logger.error(
+            { requestId, err: appError.cause ?? appError, code: appError.code },
+            'request error',
+          );
+        const body = JSON.stringify({ error: { code: appError.code, message: appError.message, requestId } });
+        res.writeHead(status, [
+          ...fixedHeaders,
+          'X-Request-Id',
+          requestId,
+          'Cache-Control',
+          'no-store',
+          ...(appError.retryAfterS === undefined ? [] : ['Retry-After', String(appError.retryAfterS)]),
+          'Content-Type',
+          'application/json; charset=utf-8',
+          'Content-Length',
+          String(Buffer.byteLength(body)),
+        ]);
+        res.end(body);
       },
     );
   };
@@ -59,6 +74,8 @@ async function serve(
   sid: string,
   req: IncomingMessage,
   res: ServerResponse,
+  requestId: string,
+  fixedHeaders: string[],
 ): Promise<boolean> {
   const session = await new Promise<SessionRecord | null | undefined>((resolve, reject) =>
     deps.store.get(sid, (err, data) =>
@@ -71,22 +88,28 @@ async function serve(
   if (expires && new Date(expires).getTime() <= now) return false;
   if (needsRenewal(session, now, deps.idleMs, deps.absoluteMs)) return false;
 
-  const [, view] = await Promise.all([
-    deps.enforcePollLimit(session.owner),
-    deps.reader.read(session.verificationId),
-  ]);
-  const requestId = randomUUID();
-  for (const [name, value] of deps.securityHeaders) res.setHeader(name, value);
-  res.setHeader('X-Request-Id', requestId);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('ETag', view.etag);
-  if (view.retryAfterS !== undefined) res.setHeader('Retry-After', String(view.retryAfterS));
+  const view = await deps.reader.read(session.verificationId, session.owner);
+  const headers = [
+    ...fixedHeaders,
+    'X-Request-Id',
+    requestId,
+    'Cache-Control',
+    'no-store',
+    'ETag',
+    view.etag,
+  ];
+  if (view.retryAfterS !== undefined) headers.push('Retry-After', String(view.retryAfterS));
   if (req.headers['if-none-match'] === view.etag) {
-    res.statusCode = 304;
+    res.writeHead(304, headers);
     res.end();
   } else {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(view.body));
+    headers.push(
+      'Content-Type',
+      'application/json; charset=utf-8',
+      'Content-Length',
+      String(Buffer.byteLength(view.body)),
+    );
+    res.writeHead(200, headers);
     res.end(view.body);
   }
   if (deps.logger.isLevelEnabled('debug')) {

@@ -16,7 +16,6 @@ export interface VerificationRouteDeps {
   reader: VerificationReader;
   allowedOrigins: string[];
   startLimits: RateRule[];
-  pollLimits: RateRule[];
 }
 
 export function verificationRoutes(deps: VerificationRouteDeps): Router {
@@ -50,11 +49,7 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
   router.get('/api/verification', async (req, res) => {
     if (Object.keys(req.query).length > 0)
       throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
-    // The limit check and the read go out together: one round trip of latency, not two.
-    const [, view] = await Promise.all([
-      enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.pollLimits, req),
-      deps.reader.read(req.session?.verificationId),
-    ]);
+    const view = await deps.reader.read(req.session?.verificationId, req.session?.owner);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('ETag', view.etag);
     if (view.retryAfterS !== undefined) res.setHeader('Retry-After', String(view.retryAfterS));

@@ -34,5 +34,14 @@ export interface KeyValueStore {
   delete(keys: string[]): Promise<void>;
   /** Fixed-window counter: increments and returns the count and the window's remaining time. */
   increment(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+  /**
+   * GET `key` and count one more use of `counterKey` in a fixed window, in one round trip (the poll
+   * path: state and rate limit together). Both keys must share a hash tag.
+   */
+  getAndCount(
+    key: string,
+    counterKey: string,
+    windowMs: number,
+  ): Promise<{ value: string | null; count: number; resetInMs: number }>;
   ping(): Promise<void>;
 }

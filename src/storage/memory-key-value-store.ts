@@ -35,6 +35,16 @@ export function createMemoryKeyValueStore(now: () => number = Date.now): KeyValu
     for (const [key, entry] of entries) if (entry.expiresAt <= t) entries.delete(key);
   };
 
+  const increment = (key: string, windowMs: number) => {
+    const entry = read(key) === null ? undefined : entries.get(key);
+    if (!entry) {
+      write(key, '1', windowMs);
+      return { count: 1, resetInMs: windowMs };
+    }
+    entry.value = String(Number(entry.value) + 1);
+    return { count: Number(entry.value), resetInMs: entry.expiresAt - now() };
+  };
+
   return {
     async get(key) {
       return read(key);
@@ -69,14 +79,10 @@ export function createMemoryKeyValueStore(now: () => number = Date.now): KeyValu
     async delete(keys) {
       for (const key of keys) entries.delete(key);
     },
-    async increment(key, windowMs) {
-      const entry = read(key) === null ? undefined : entries.get(key);
-      if (!entry) {
-        write(key, '1', windowMs);
-        return { count: 1, resetInMs: windowMs };
-      }
-      entry.value = String(Number(entry.value) + 1);
-      return { count: Number(entry.value), resetInMs: entry.expiresAt - now() };
+    increment: async (key, windowMs) => increment(key, windowMs),
+    async getAndCount(key, counterKey, windowMs) {
+      const { count, resetInMs } = increment(counterKey, windowMs);
+      return { value: read(key), count, resetInMs };
     },
     async ping() {},
     size: () => entries.size,

@@ -32,6 +32,13 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
 
+const GET_AND_COUNT = `
+local count = redis.call('INCR', KEYS[2])
+if count == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {redis.call('GET', KEYS[1]), count, ttl}`;
+
 /** The KeyValueStore contract on Redis; single-key atomicity via Lua scripts. */
 export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
   const call = async <T>(op: () => Promise<T>): Promise<T> => {
@@ -82,6 +89,14 @@ export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
           arguments: [String(windowMs)],
         })) as [number, number];
         return { count, resetInMs: ttl };
+      }),
+    getAndCount: (key, counterKey, windowMs) =>
+      call(async () => {
+        const [value, count, ttl] = (await redis.eval(GET_AND_COUNT, {
+          keys: [key, counterKey],
+          arguments: [String(windowMs)],
+        })) as [string | null, number, number];
+        return { value: value ?? null, count, resetInMs: ttl };
       }),
     ping: () => call(async () => void (await redis.get('{ping}'))),
   };

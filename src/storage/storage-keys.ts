@@ -10,6 +10,8 @@ export interface StorageKeys {
   report(verificationId: string): string;
   refreshLock(verificationId: string): string;
   pollLease(verificationId: string): string;
+  /** Poll counter of one browser (owner hash) for one verification, beside its state for one round trip. */
+  pollCount(verificationId: string, subject: string): string;
   rateLimit(scope: string, subject: string): string;
   allOf(verificationId: string): string[];
 }
@@ -24,6 +26,7 @@ export function createStorageKeys(prefix: string): StorageKeys {
     report: (id) => v(id, 'report'),
     refreshLock: (id) => v(id, 'lock:refresh'),
     pollLease: (id) => v(id, 'lease:poll'),
+    pollCount: (id, subject) => v(id, `rl:poll:${subject}`),
     rateLimit: (scope, subject) => `${prefix}rl:${scope}:${subject}`,
     allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh', 'lease:poll'].map((name) => v(id, name)),
   };

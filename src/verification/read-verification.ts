@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../errors';
 import { ProviderError } from '../provider/provider-errors';
 import { GrantLostError } from '../tokens/token-service';
+import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 import type { VerificationMeta, VerificationStatus, VersionedMeta } from './verification-store';
 
@@ -17,7 +18,11 @@ export interface VerificationView {
 }
 
 export interface VerificationReader {
-  read(verificationId: string | undefined): Promise<VerificationView>;
+  /**
+   * The verification's state for the poll. With `owner` (the polling browser), the poll is counted
+   * against the per-session poll limit in the same round trip; over it, AppError `rate_limited`.
+   */
+  read(verificationId: string | undefined, owner?: string): Promise<VerificationView>;
 }
 
 const REPORT_CACHE_ENTRIES = 2000;
@@ -197,9 +202,26 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
   }
 
   return {
-    async read(id) {
+    async read(id, owner) {
       if (id === undefined) return view('none', null, null);
-      const current = await verifications.read(id);
+      let raw: string | null;
+      if (owner === undefined) {
+        raw = await kv.get(keys.meta(id));
+      } else {
+        const { limit, windowMs } = settings.pollLimit;
+        const counted = await kv.getAndCount(
+          keys.meta(id),
+          keys.pollCount(id, hashOf(owner).slice(0, 22)),
+          windowMs,
+        );
+        if (counted.count > limit) {
+          throw new AppError('rate_limited', 'Too many requests. Please wait and retry.', {
+            retryAfterS: Math.max(1, Math.ceil(counted.resetInMs / 1000)),
+          });
+        }
+        raw = counted.value;
+      }
+      const current = raw === null ? null : verifications.parse(id, raw);
       // The session points at a verification whose records have expired.
       if (!current)
         return view('expired', null, {

@@ -18,6 +18,8 @@ export interface VerificationSettings {
   retentionMs: number;
   pollIntervalMs: number;
   readyTimeoutMs: number;
+  /** Polls one browser may make of one verification per window. */
+  pollLimit: { limit: number; windowMs: number };
 }
 
 /** Everything the verification flows use; built once in the composition root. */

@@ -117,4 +117,13 @@ describe.each([
     await kv.delete([key('a'), key('b')]);
     expect(await kv.getMany([key('a'), key('b')])).toEqual([null, null]);
   });
+
+  it('getAndCount reads a key and counts a use of another in one step', async () => {
+    await kv.set(key('state'), 'value', 10_000);
+    const first = await kv.getAndCount(key('state'), key('count'), 100);
+    expect(first).toMatchObject({ value: 'value', count: 1 });
+    expect(await kv.getAndCount(key('missing'), key('count'), 100)).toMatchObject({ value: null, count: 2 });
+    await new Promise((r) => setTimeout(r, 130));
+    expect((await kv.getAndCount(key('state'), key('count'), 100)).count).toBe(1);
+  });
 });

@@ -165,3 +165,17 @@ describe('upstream retry policy against injected faults', () => {
     await pollUntil(agent, ['ready'], 5000);
   });
 });
+
+describe('poll rate limit', () => {
+  it('answers 429 rate_limited with Retry-After past the per-session limit, on the fast and the Express path', async () => {
+    const agent = await completed({ RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '5' });
+    for (let i = 0; i < 5; i++) await agent.get('/api/verification').expect(200);
+    const fast = await agent.get('/api/verification').expect(429);
+    expect(fast.body.error).toMatchObject({ code: 'rate_limited', requestId: expect.any(String) });
+    expect(Number(fast.headers['retry-after'])).toBeGreaterThan(0);
+    const slow = await agent.get('/API/verification').expect(429);
+    expect(slow.body.error.code).toBe('rate_limited');
+    // Another browser is not affected.
+    await server.agent().get('/api/verification').expect(200);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The floor: the least an answer to `GET /api/verification` for a ready verification can cost with
+ * this data layout. Plain node:http and node-redis, no Express, no middleware. Per request it does
+ * the same work as the real server: verify the express-session cookie signature, GET the session,
+ * GET the verification meta, answer the decrypted report body (cached in-process by reportVersion;
+ * on a miss GET the sealed report and open it with the same envelope cipher).
+ *
+ * Environment: PORT, REDIS_URL, REDIS_KEY_PREFIX, SESSION_SECRET, TOKEN_ENCRYPTION_KEY,
+ * TOKEN_ENCRYPTION_KEY_ID (default k1), COOKIE_NAME (default bff.sid).
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { createClient } from 'redis';
+import { createEnvelopeCipher } from '../src/storage/envelope-cipher';
+import { createStorageKeys } from '../src/storage/storage-keys';
+
+const env = process.env;
+const port = Number(env.PORT ?? 0);
+const secret = env.SESSION_SECRET ?? '';
+const cookieName = env.COOKIE_NAME ?? 'bff.sid';
+const keys = createStorageKeys(env.REDIS_KEY_PREFIX ?? 'bff:');
+const cipher = createEnvelopeCipher({
+  id: env.TOKEN_ENCRYPTION_KEY_ID ?? 'k1',
+  key: Buffer.from(env.TOKEN_ENCRYPTION_KEY ?? '', 'base64'),
+});
+if (!secret || !env.REDIS_URL) throw new Error('SESSION_SECRET and REDIS_URL are required');
+
+const redis = createClient({ url: env.REDIS_URL });
+redis.on('error', (err: Error) => process.stderr.write(`redis: ${err.message}\n`));
+
+interface Answer {
+  body: string;
+  etag: string;
+}
+const readyBodies = new Map<string, { version: string; answer: Answer }>();
+const CACHE_ENTRIES = 2000;
+
+const answerOf = (status: string, report: string | null): Answer => {
+  const body = `{"status":"${status}","report":${report ?? 'null'},"error":null}`;
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
+};
+const NONE = answerOf('none', null);
+
+/** cookie-signature's unsign: `s:<sid>.<base64 HMAC-SHA256 without padding>`. */
+function sessionIdOf(cookieHeader: string | undefined): string | undefined {
+  if (!cookieHeader) return undefined;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (part.slice(0, eq).trim() !== cookieName) continue;
+    const value = decodeURIComponent(part.slice(eq + 1).trim());
+    if (!value.startsWith('s:')) return undefined;
+    const signed = value.slice(2);
+    const dot = signed.lastIndexOf('.');
+    const sid = signed.slice(0, dot);
+    const expected = Buffer.from(
+      `${sid}.${createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '')}`,
+    );
+    const given = Buffer.from(signed);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? sid : undefined;
+  }
+  return undefined;
+}
+
+async function answer(req: http.IncomingMessage): Promise<Answer> {
+  const sid = sessionIdOf(req.headers.cookie);
+  if (!sid) return NONE;
+  const session = await redis.get(`${keys.sessionPrefix}${sid}`);
+  if (!session) return NONE;
+  const id = (JSON.parse(session) as { verificationId?: string }).verificationId;
+  if (!id) return NONE;
+  const rawMeta = await redis.get(keys.meta(id));
+  if (!rawMeta) return answerOf('expired', null);
+  const meta = JSON.parse(rawMeta) as { status: string; reportVersion?: string };
+  if (meta.status !== 'ready') return answerOf(meta.status, null);
+  const version = meta.reportVersion ?? '';
+  const cached = readyBodies.get(id);
+  if (cached && cached.version === version) return cached.answer;
+  const sealed = await redis.get(keys.report(id));
+  if (!sealed) return answerOf('expired', null);
+  const ready = answerOf('ready', cipher.open(sealed, keys.report(id)));
+  if (readyBodies.size >= CACHE_ENTRIES) readyBodies.delete(readyBodies.keys().next().value as string);
+  readyBodies.set(id, { version, answer: ready });
+  return ready;
+}
+
+const server = http.createServer((req, res) => {
+  if (req.url === '/healthz') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    return;
+  }
+  if (req.method !== 'GET' || req.url !== '/api/verification') {
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found"}}');
+    return;
+  }
+  answer(req).then(
+    ({ body, etag }) =>
+      res
+        .writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          'cache-control': 'no-store',
+          etag,
+        })
+        .end(body),
+    (err: unknown) => {
+      process.stderr.write(`floor: ${(err as Error).message}\n`);
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_error"}}');
+    },
+  );
+});
+
+async function main(): Promise<void> {
+  await redis.connect();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    redis.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`floor server failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,531 @@
+/**
+ * `npm run bench`: load and fan-in benchmarks of `GET /api/verification` (see bench/README.md).
+ * Every server runs in its own child process; autocannon runs here. Prints a markdown table and
+ * writes it to bench/results.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type RedisClientType } from 'redis';
+import { createEnvelopeCipher } from '../src/storage/envelope-cipher';
+import { createStorageKeys } from '../src/storage/storage-keys';
+import { cloneVerifications, memoryUsage, readVerification } from './clone-verifications';
+import { completeFlow, NAIVE_ROUTES, OUR_ROUTES, readySessions } from './flows';
+import { assertAllOk, runLoad, runPaced, waitForQuiet, type LoadOptions, type LoadResult } from './load';
+import { formatSummary } from './profile-summary';
+import { freePort, REPO_ROOT, startChild, type Child, type ChildOptions } from './processes';
+
+const quick = process.env.BENCH_QUICK === '1';
+function setting(name: string, full: number, quickValue: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return quick ? quickValue : full;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+const settings = {
+  durationS: setting('BENCH_DURATION_S', 30, 5),
+  sessions: Math.round(setting('BENCH_SESSIONS', 50, 10)),
+  fanInS: setting('BENCH_FANIN_S', 10, 3),
+  memorySessions: Math.round(setting('BENCH_MEMORY_SESSIONS', 10_000, 1000)),
+  warmupS: setting('BENCH_WARMUP_S', 3, 1),
+  connections: Math.round(setting('BENCH_CONNECTIONS', 50, 50)),
+  rate: setting('BENCH_RATE', 500, 500),
+  fanInConnections: 200,
+  pollIntervalMs: 2000,
+  /** How long to wait, at most, for other processes to calm down before each measured run. */
+  quietWaitS: setting('BENCH_QUIET_WAIT_S', 30, 5),
+  cpuProfile: process.env.BENCH_CPU_PROF === '1',
+};
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const HIGH_LIMIT = '100000000';
+/** Profiles and memory reports from the children; ignored by git. */
+const OUT_DIR = path.join(REPO_ROOT, 'bench', 'profiles');
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results.md');
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const secrets = {
+  clientId: 'bench-client',
+  clientSecret: `bench-${randomBytes(12).toString('hex')}`,
+  sessionSecret: randomBytes(32).toString('base64url'),
+  encryptionKey: randomBytes(32),
+  keyId: 'k1',
+};
+const runId = randomBytes(6).toString('hex');
+const prefix = `bench:${runId}:`;
+const keys = createStorageKeys(prefix);
+
+interface MemoryReading {
+  /** From /proc, as the process stands. */
+  rss: number;
+  /** After a full garbage collection. */
+  rssAfterGc: number;
+  heapUsedAfterGc: number;
+}
+
+interface Rows {
+  load: Array<{ name: string; connections: number; result: LoadResult; bodyBytes?: number }>;
+  ours?: LoadResult;
+  rated?: LoadResult;
+  paced?: LoadResult;
+  floor?: LoadResult;
+  naive?: LoadResult;
+  fanIn?: { polls: number; upstream: number; result: LoadResult };
+  memory?: { before: MemoryReading; after: MemoryReading; sessions: number };
+  redisBytes?: Record<string, number>;
+  profiles: string[];
+}
+
+async function main(): Promise<void> {
+  const redis = createClient({ url: REDIS_URL }) as RedisClientType;
+  redis.on('error', (err: Error) => log(`redis: ${err.message}`));
+  await redis.connect();
+  const serverInfo = await redis.info('server');
+  const redisVersion = /redis_version:(\S+)/.exec(serverInfo)?.[1] ?? 'unknown';
+  const redisPid = Number(/process_id:(\d+)/.exec(serverInfo)?.[1]) || undefined;
+  let sandboxPid: number | undefined;
+  const children: Child[] = [];
+  const rows: Rows = { load: [], profiles: [] };
+  const started = new Date();
+
+  const start = async (options: ChildOptions, profile = false): Promise<Child> => {
+    const profiling = profile && settings.cpuProfile;
+    const child = await startChild({
+      ...options,
+      ...(profiling
+        ? {
+            preload: [...(options.preload ?? []), './bench/profile-hook.ts'],
+            env: {
+              ...options.env,
+              BENCH_PROFILE_DIR: OUT_DIR,
+              BENCH_PROFILE_NAME: `${options.name}-${runId}`,
+            },
+          }
+        : {}),
+    });
+    children.push(child);
+    log(`${options.name} listening on ${child.url} (pid ${child.pid})`);
+    return child;
+  };
+  const stop = async (child: Child) => {
+    await child.stop();
+    children.splice(children.indexOf(child), 1);
+  };
+  /** One measured run: waits for a quiet machine first; with BENCH_CPU_PROF=1 and `profile`, profiles the server during it. */
+  const load = async (
+    name: string,
+    options: LoadOptions,
+    extra: { bodyBytes?: number; profile?: boolean; paced?: boolean } = {},
+  ): Promise<LoadResult> => {
+    const quiet = await waitForQuiet(benchPids(options.server), settings.quietWaitS * 1000);
+    if (quiet >= 0.25) log(`other processes keep using ${quiet.toFixed(2)} cores; measuring anyway`);
+    log(`${name}: ${options.amount ?? `${options.durationS} s`} with ${options.connections} connections…`);
+    const profiling = Boolean(extra.profile && settings.cpuProfile && options.server);
+    if (profiling) options.server?.signal('SIGUSR2');
+    const result = extra.paced
+      ? await runPaced({
+          url: options.url,
+          cookies: options.cookies,
+          rate: options.overallRate ?? settings.rate,
+          durationS: options.durationS ?? settings.durationS,
+          connections: options.connections,
+          ...(options.server ? { server: options.server } : {}),
+          benchPids: benchPids(options.server),
+        })
+      : await runLoad({ ...options, benchPids: benchPids(options.server) });
+    if (profiling && options.server) {
+      options.server.signal('SIGUSR2');
+      rows.profiles.push(await profileOf(`${options.server.name}-${runId}`));
+    }
+    assertAllOk(name, result);
+    rows.load.push({
+      name,
+      connections: options.connections,
+      result,
+      ...(extra.bodyBytes ? { bodyBytes: extra.bodyBytes } : {}),
+    });
+    log(
+      `${name}: ${Math.round(result.requestsPerS)} req/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ` +
+        `server CPU ${pct(result.serverCpu)}, other CPU ${result.otherCpu.toFixed(2)} cores`,
+    );
+    return result;
+  };
+  const benchPids = (server: Child | undefined) =>
+    [sandboxPid, redisPid, ...(server ? [server.pid] : [])].filter((p): p is number => p !== undefined);
+  const warmUp = (url: string, cookies: string[], server: Child) =>
+    runLoad({ url, cookies, connections: settings.connections, durationS: settings.warmupS, server }).then(
+      (r) => assertAllOk('warm-up', r),
+    );
+
+  try {
+    mkdirSync(OUT_DIR, { recursive: true });
+    log(`run ${runId}: keys under ${prefix}`);
+    const sandboxPort = await freePort();
+    const sandbox = await start({
+      name: 'sandbox',
+      file: 'src/sandbox/main.ts',
+      port: sandboxPort,
+      readyPath: '/__sandbox/stats',
+      env: {
+        SANDBOX_PORT: String(sandboxPort),
+        SANDBOX_HOST: '127.0.0.1',
+        SANDBOX_CLIENT_ID: secrets.clientId,
+        SANDBOX_CLIENT_SECRET: secrets.clientSecret,
+        SANDBOX_REPORT_DELAY_MS: '0',
+      },
+    });
+    sandboxPid = sandbox.pid;
+    const ourServer = async (name: string, profile = false, extra: Partial<ChildOptions> = {}) => {
+      const port = await freePort();
+      return start(
+        {
+          name,
+          file: 'src/server.ts',
+          port,
+          readyPath: '/readyz',
+          ...(extra.preload ? { preload: extra.preload } : {}),
+          env: {
+            ...extra.env,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+            FINX_API_URL: sandbox.url,
+            FINX_CLIENT_ID: secrets.clientId,
+            FINX_CLIENT_SECRET: secrets.clientSecret,
+            WIDGET_ALLOWED_ORIGINS: sandbox.url,
+            REDIS_URL,
+            REDIS_KEY_PREFIX: prefix,
+            SESSION_SECRET: secrets.sessionSecret,
+            TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
+            TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
+            REPORT_POLL_INTERVAL_MS: String(settings.pollIntervalMs),
+            RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: HIGH_LIMIT,
+            RATE_LIMIT_STARTS_PER_IP_PER_HOUR: HIGH_LIMIT,
+            RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: HIGH_LIMIT,
+            RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: HIGH_LIMIT,
+            LOG_LEVEL: 'warn',
+          },
+        },
+        profile,
+      );
+    };
+    const pollUrl = (child: Child) => `${child.url}/api/verification`;
+
+    // 1. Ours: N real flows to `ready`, then polls with the cookies in turn.
+    const ours = await ourServer('ours', true);
+    log(`driving ${settings.sessions} flows to ready…`);
+    const flows = await readySessions(ours.url, OUR_ROUTES, settings.sessions);
+    const cookies = flows.map((f) => f.cookie);
+    const readyBody = flows[0]?.body ?? '';
+    await warmUp(pollUrl(ours), cookies, ours);
+    rows.ours = await load(
+      'ours',
+      {
+        url: pollUrl(ours),
+        cookies,
+        connections: settings.connections,
+        durationS: settings.durationS,
+        server: ours,
+      },
+      { bodyBytes: Buffer.byteLength(readyBody), profile: true },
+    );
+    const rated: LoadOptions = {
+      url: pollUrl(ours),
+      cookies,
+      connections: settings.connections,
+      durationS: settings.durationS,
+      overallRate: settings.rate,
+      server: ours,
+    };
+    rows.rated = await load(`ours at ${settings.rate} req/s (autocannon overallRate)`, rated);
+    rows.paced = await load(`ours at ${settings.rate} req/s (evenly paced)`, rated, { paced: true });
+    const template = await readVerification(redis, keys, cookies[0] as string);
+    rows.redisBytes = await memoryUsage(redis, template);
+    await stop(ours);
+
+    // 2. The floor: the same sessions, read straight from Redis by a bare node:http server.
+    const floorPort = await freePort();
+    const floor = await start(
+      {
+        name: 'floor',
+        file: 'bench/floor-server.ts',
+        port: floorPort,
+        readyPath: '/healthz',
+        env: {
+          PORT: String(floorPort),
+          REDIS_URL,
+          REDIS_KEY_PREFIX: prefix,
+          SESSION_SECRET: secrets.sessionSecret,
+          TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
+          TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
+        },
+      },
+      true,
+    );
+    const floorBody = await (
+      await fetch(pollUrl(floor), { headers: { cookie: cookies[0] as string } })
+    ).text();
+    if (floorBody !== readyBody)
+      throw new Error(`the floor answers a different body:\n${floorBody.slice(0, 300)}`);
+    await warmUp(pollUrl(floor), cookies, floor);
+    rows.floor = await load(
+      'floor',
+      {
+        url: pollUrl(floor),
+        cookies,
+        connections: settings.connections,
+        durationS: settings.durationS,
+        server: floor,
+      },
+      { bodyBytes: Buffer.byteLength(floorBody), profile: true },
+    );
+    await stop(floor);
+
+    // 3. The naive baseline: its own sessions, its own flows.
+    const naivePort = await freePort();
+    const naive = await start(
+      {
+        name: 'naive',
+        file: 'bench/naive-server.ts',
+        port: naivePort,
+        readyPath: '/healthz',
+        env: {
+          PORT: String(naivePort),
+          PUBLIC_BASE_URL: `http://127.0.0.1:${naivePort}`,
+          FINX_API_URL: sandbox.url,
+          FINX_CLIENT_ID: secrets.clientId,
+          FINX_CLIENT_SECRET: secrets.clientSecret,
+          REDIS_URL,
+          REDIS_KEY_PREFIX: prefix,
+          SESSION_SECRET: secrets.sessionSecret,
+        },
+      },
+      true,
+    );
+    log(`driving ${settings.sessions} naive flows to ready…`);
+    const naiveFlows = await readySessions(naive.url, NAIVE_ROUTES, settings.sessions);
+    const naiveCookies = naiveFlows.map((f) => f.cookie);
+    await warmUp(pollUrl(naive), naiveCookies, naive);
+    rows.naive = await load(
+      'naive',
+      {
+        url: pollUrl(naive),
+        cookies: naiveCookies,
+        connections: settings.connections,
+        durationS: settings.durationS,
+        server: naive,
+      },
+      { bodyBytes: Buffer.byteLength(naiveFlows[0]?.body ?? ''), profile: true },
+    );
+    await stop(naive);
+
+    // 4. Fan-in: one pending report, many pollers; count what reaches the provider.
+    await sandboxControl(sandbox, '/__sandbox/config', { latencyMs: 50, reportDelayMs: 600_000 });
+    const fan = await ourServer('ours (fan-in)');
+    // Warmed on the ready sessions, so the pending one meets compiled code, not a cold start.
+    await warmUp(pollUrl(fan), cookies, fan);
+    const browser = await completeFlow(fan.url, OUR_ROUTES);
+    const fanCookie = browser.cookie as string;
+    await sandboxControl(sandbox, '/__sandbox/reset-stats', {});
+    const fanResult = await load(`ours, fan-in on one pending report`, {
+      url: pollUrl(fan),
+      cookies: [fanCookie],
+      connections: settings.fanInConnections,
+      durationS: settings.fanInS,
+      server: fan,
+    });
+    const stats = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as {
+      reportFetches: { total: number };
+    };
+    const last = (await (await fetch(pollUrl(fan), { headers: { cookie: fanCookie } })).json()) as {
+      status: string;
+    };
+    if (last.status !== 'processing')
+      throw new Error(`fan-in: the report should still be pending, is ${last.status}`);
+    rows.fanIn = { polls: fanResult.requests, upstream: stats.reportFetches.total, result: fanResult };
+    await stop(fan);
+    await sandboxControl(sandbox, '/__sandbox/config', { latencyMs: 0, reportDelayMs: 0 });
+
+    // 5. Memory: a fresh server, then many sessions each polled once.
+    const memoryFile = path.join(OUT_DIR, `memory-${runId}.json`);
+    const mem = await ourServer('ours (memory)', false, {
+      preload: ['./bench/memory-hook.ts'],
+      env: { BENCH_MEMORY_FILE: memoryFile },
+    });
+    await warmUp(pollUrl(mem), cookies, mem);
+    await sleep(1000);
+    const before = { rss: mem.rssBytes(), ...(await heapAfterGc(mem, memoryFile)) };
+    log(`writing ${settings.memorySessions} verifications to Redis…`);
+    const cipher = createEnvelopeCipher({ id: secrets.keyId, key: secrets.encryptionKey });
+    const clones = await cloneVerifications(
+      redis,
+      keys,
+      cipher,
+      template,
+      settings.memorySessions,
+      OUR_ROUTES.cookieName,
+      secrets.sessionSecret,
+    );
+    const cloneBody = await (await fetch(pollUrl(mem), { headers: { cookie: clones[0] as string } })).text();
+    if (cloneBody !== readyBody)
+      throw new Error(`a cloned verification answers:\n${cloneBody.slice(0, 300)}`);
+    await load(`ours, ${int(settings.memorySessions)} sessions polled once`, {
+      url: pollUrl(mem),
+      cookies: clones,
+      connections: settings.connections,
+      amount: clones.length,
+      server: mem,
+    });
+    await sleep(1000);
+    const after = { rss: mem.rssBytes(), ...(await heapAfterGc(mem, memoryFile)) };
+    rows.memory = { before, after, sessions: clones.length };
+    await stop(mem);
+  } catch (err) {
+    for (const child of children) log(`--- last output of ${child.name} ---\n${child.tail()}`);
+    throw err;
+  } finally {
+    for (const child of [...children].reverse()) await child.stop().catch(() => undefined);
+    await dropPrefix(redis, prefix);
+    await redis.close();
+  }
+
+  const table = render(rows, started, redisVersion);
+  process.stdout.write(`${table}\n`);
+  if (settings.cpuProfile) {
+    process.stdout.write(`\n${rows.profiles.join('\n\n')}\n`);
+    log('profiling slows the servers: bench/results.md is left as it was');
+  } else {
+    writeFileSync(RESULTS_FILE, `${table}\n`);
+    log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  }
+}
+
+/** Asks the memory hook for a full collection and reads what it reports (bounded wait). */
+async function heapAfterGc(child: Child, file: string): Promise<Omit<MemoryReading, 'rss'>> {
+  rmSync(file, { force: true });
+  child.signal('SIGUSR2');
+  for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+  if (!existsSync(file)) throw new Error(`${child.name}: the memory hook wrote no ${file}`);
+  const usage = JSON.parse(readFileSync(file, 'utf8')) as NodeJS.MemoryUsage;
+  rmSync(file, { force: true });
+  return { rssAfterGc: usage.rss, heapUsedAfterGc: usage.heapUsed };
+}
+
+/** Waits (bounded) for the profile the hook writes after the second SIGUSR2, and summarises it. */
+async function profileOf(name: string): Promise<string> {
+  const file = path.join(OUT_DIR, `${name}.cpuprofile`);
+  for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+  return existsSync(file) ? formatSummary(file) : `no profile written at ${file}`;
+}
+
+async function sandboxControl(sandbox: Child, route: string, body: unknown): Promise<void> {
+  const res = await fetch(sandbox.url + route, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (res.status !== 200) throw new Error(`sandbox ${route} answered ${res.status}: ${await res.text()}`);
+}
+
+async function dropPrefix(redis: RedisClientType, keyPrefix: string): Promise<void> {
+  let deleted = 0;
+  for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 1000 })) {
+    if (batch.length > 0) deleted += await redis.del(batch);
+  }
+  log(`deleted ${deleted} keys under ${keyPrefix}`);
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const pct = (share: number | undefined) => (share === undefined ? '–' : `${Math.round(share * 100)} %`);
+/** Server CPU time per answered request: comparable across runs even when the machine limits throughput. */
+const perRequest = (r: LoadResult) =>
+  r.serverCpu === undefined ? '–' : `${Math.round((r.serverCpu * 1e6) / r.requestsPerS)} µs`;
+const yes = (met: boolean) => (met ? 'yes' : '**no**');
+
+function render(rows: Rows, date: Date, redisVersion: string): string {
+  const cpu = os.cpus();
+  const lines = [
+    '# Benchmark: GET /api/verification',
+    '',
+    `- date: ${date.toISOString()}`,
+    `- machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, ` +
+      `${os.type()} ${os.release()}; Node ${process.version}; Redis ${redisVersion}`,
+    `- mode: ${quick ? 'quick (BENCH_QUICK=1)' : 'full'}: ${settings.durationS} s per run after a ${settings.warmupS} s warm-up, ` +
+      `${settings.sessions} sessions, ${settings.connections} connections; fan-in ${settings.fanInConnections} connections ` +
+      `for ${settings.fanInS} s; memory with ${int(settings.memorySessions)} sessions`,
+    '- every server is a child process; autocannon runs in the parent; all on this machine, Redis included',
+    '',
+    '| run | connections | req/s | p50 | p90 | p99 | max | non-2xx | server CPU | CPU per request | loader CPU | other CPU | body |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.load.map(
+      ({ name, connections, result: r, bodyBytes }) =>
+        `| ${name} | ${connections} | ${int(r.requestsPerS)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ` +
+        `${r.non2xx} | ${pct(r.serverCpu)} | ${perRequest(r)} | ${pct(r.loaderCpu)} | ${r.otherCpu.toFixed(2)} cores | ` +
+        `${bodyBytes ? `${int(bodyBytes)} B` : '–'} |`,
+    ),
+    '',
+    '| # | measure | result | goal | met |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  if (rows.rated)
+    lines.push(
+      `| 1 | p99 at ${settings.rate} req/s, autocannon \`overallRate\` (ours) | ${ms(rows.rated.p99)} (p50 ${ms(rows.rated.p50)}) | < 10 ms | ${yes(rows.rated.p99 < 10)} |`,
+    );
+  if (rows.paced)
+    lines.push(
+      `| 1 | p99 at ${settings.rate} req/s, evenly paced (ours) | ${ms(rows.paced.p99)} (p50 ${ms(rows.paced.p50)}) | < 10 ms | ${yes(rows.paced.p99 < 10)} |`,
+    );
+  if (rows.ours && rows.floor) {
+    const ratio = rows.ours.requestsPerS / rows.floor.requestsPerS;
+    lines.push(
+      `| 2 | ours / floor throughput | ${ratio.toFixed(2)} (${int(rows.ours.requestsPerS)} / ${int(rows.floor.requestsPerS)} req/s; ` +
+        `server CPU per request ${perRequest(rows.ours)} vs ${perRequest(rows.floor)}) | ≥ 0.75 | ${yes(ratio >= 0.75)} |`,
+    );
+  }
+  if (rows.ours && rows.naive) {
+    const ratio = rows.ours.requestsPerS / rows.naive.requestsPerS;
+    lines.push(
+      `| 3 | ours / naive throughput | ${ratio.toFixed(2)}× (${int(rows.ours.requestsPerS)} / ${int(rows.naive.requestsPerS)} req/s) | – | – |`,
+    );
+  }
+  if (rows.fanIn) {
+    const limit = settings.fanInS / 2 + 2;
+    lines.push(
+      `| 4 | fan-in: frontend polls served vs upstream report requests (${settings.fanInConnections} pollers, ${settings.fanInS} s, provider latency 50 ms) | ` +
+        `${int(rows.fanIn.polls)} polls → ${rows.fanIn.upstream} upstream | ≤ ${limit} upstream | ${yes(rows.fanIn.upstream <= limit)} |`,
+    );
+  }
+  if (rows.memory) {
+    const { before, after, sessions } = rows.memory;
+    const perSession = (a: number, b: number) => `${((b - a) / sessions / 1024).toFixed(2)} KiB per session`;
+    lines.push(
+      `| 5 | server RSS before → after ${int(sessions)} sessions polled once | ${mib(before.rss)} → ${mib(after.rss)} ` +
+        `(${perSession(before.rss, after.rss)}) | – | – |`,
+      `| 5 | the same after a full GC: RSS; V8 heap used | ${mib(before.rssAfterGc)} → ${mib(after.rssAfterGc)}; ` +
+        `${mib(before.heapUsedAfterGc)} → ${mib(after.heapUsedAfterGc)} (${perSession(before.heapUsedAfterGc, after.heapUsedAfterGc)}) | – | – |`,
+    );
+  }
+  if (rows.redisBytes) {
+    const b = rows.redisBytes;
+    const total = Object.values(b).reduce((a, v) => a + v, 0);
+    lines.push(
+      `| 5 | Redis memory per verification (MEMORY USAGE) | ${int(total)} B (session ${int(b.session ?? 0)}, meta ${int(b.meta ?? 0)}, ` +
+        `tokens ${int(b.tokens ?? 0)}, report ${int(b.report ?? 0)}) | – | – |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] FAILED: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
