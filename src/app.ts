@@ -8,7 +8,7 @@ import type { Config } from './config';
 import { AppError } from './errors';
 import { callbackRoutes } from './http/callback-routes';
 import { csrfGuard } from './http/csrf-guard';
-import { browserErrorRedirect, errorHandler, notFound } from './http/error-handler';
+import { browserErrorRedirect, errorHandler, methodNotAllowed, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { byIp, bySession, type RateRule } from './http/rate-limit';
 import { withFastPoll } from './http/fast-poll';
@@ -34,6 +34,15 @@ export interface AppDeps {
 }
 
 const MAX_URL_LENGTH = 4096;
+/** Methods of the API's own paths, for 405 answers with an Allow header. */
+const ALLOWED_METHODS: Record<string, string[]> = {
+  '/verification/start': ['GET', 'HEAD'],
+  '/callback': ['GET', 'HEAD'],
+  '/api/verification': ['GET', 'HEAD', 'POST', 'DELETE'],
+  '/api/verification/callback': ['POST'],
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+};
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
@@ -129,6 +138,7 @@ export function createApp(deps: AppDeps): RequestListener {
     }),
   );
   app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
+  app.use(methodNotAllowed(ALLOWED_METHODS));
 
   app.use(browserErrorRedirect(deps.returnUrl));
   app.use(notFound());

@@ -69,3 +69,13 @@ export function browserErrorRedirect(returnUrl: string) {
       .end();
   };
 }
+
+/** A known path asked with a method it does not take: 405 with the methods it does take. */
+export function methodNotAllowed(allowed: Record<string, string[]>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const methods = allowed[req.path.toLowerCase().replace(/\/+$/, '') || '/'];
+    if (!methods || methods.includes(req.method)) return next();
+    res.setHeader('Allow', methods.join(', '));
+    sendError(res, new AppError('method_not_allowed', `This endpoint takes ${methods.join(', ')}.`));
+  };
+}

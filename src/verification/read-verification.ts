@@ -201,6 +201,27 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     }
   }
 
+  // Polls mostly see the same state again: parse a stored state once, hash an owner once.
+  const metaCache = new Map<string, VersionedMeta>();
+  const parsedMeta = (id: string, raw: string): VersionedMeta => {
+    const cached = metaCache.get(id);
+    if (cached?.version === raw) return cached;
+    const parsed = verifications.parse(id, raw);
+    if (metaCache.size >= REPORT_CACHE_ENTRIES) metaCache.delete(metaCache.keys().next().value as string);
+    metaCache.set(id, parsed);
+    return parsed;
+  };
+  const ownerTags = new Map<string, string>();
+  const ownerTag = (owner: string): string => {
+    let tag = ownerTags.get(owner);
+    if (tag === undefined) {
+      tag = hashOf(owner).slice(0, 22);
+      if (ownerTags.size >= REPORT_CACHE_ENTRIES) ownerTags.delete(ownerTags.keys().next().value as string);
+      ownerTags.set(owner, tag);
+    }
+    return tag;
+  };
+
   return {
     async read(id, owner) {
       if (id === undefined) return view('none', null, null);
@@ -209,11 +230,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
         raw = await kv.get(keys.meta(id));
       } else {
         const { limit, windowMs } = settings.pollLimit;
-        const counted = await kv.getAndCount(
-          keys.meta(id),
-          keys.pollCount(id, hashOf(owner).slice(0, 22)),
-          windowMs,
-        );
+        const counted = await kv.getAndCount(keys.meta(id), keys.pollCount(id, ownerTag(owner)), windowMs);
         if (counted.count > limit) {
           throw new AppError('rate_limited', 'Too many requests. Please wait and retry.', {
             retryAfterS: Math.max(1, Math.ceil(counted.resetInMs / 1000)),
@@ -221,7 +238,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
         }
         raw = counted.value;
       }
-      const current = raw === null ? null : verifications.parse(id, raw);
+      const current = raw === null ? null : parsedMeta(id, raw);
       // The session points at a verification whose records have expired.
       if (!current)
         return view('expired', null, {

@@ -299,3 +299,17 @@ describe('health', () => {
     await server.agent().get('/readyz').expect(200, { status: 'ready' });
   });
 });
+
+describe('methods an endpoint does not take', () => {
+  it.each([
+    ['put', '/api/verification', 'GET, HEAD, POST, DELETE'],
+    ['patch', '/api/verification/callback', 'POST'],
+    ['post', '/healthz', 'GET, HEAD'],
+    ['delete', '/callback', 'GET, HEAD'],
+  ] as const)('%s %s: 405 method_not_allowed with Allow', async (method, path, allow) => {
+    const res = await server.agent()[method](path).set('Content-Type', 'application/json').send('{}');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.body.error).toMatchObject({ code: 'method_not_allowed', requestId: expect.any(String) });
+  });
+});

@@ -1314,7 +1314,7 @@ const healthAndUnknownRows: Row[] = [
   {
     name: 'POST /healthz',
     send: () => postJson('/healthz', {}),
-    expect: { json: 404, code: 'not_found' },
+    expect: { json: 405, code: 'method_not_allowed' },
     payloads: [],
   },
   {
@@ -1363,7 +1363,7 @@ const healthAndUnknownRows: Row[] = [
   {
     name: 'GET /api/verification/callback',
     send: () => get('/api/verification/callback?state=get-state-marker'),
-    expect: { json: 404, code: 'not_found' },
+    expect: { json: 405, code: 'method_not_allowed' },
     payloads: ['get-state-marker'],
   },
   {
@@ -1376,7 +1376,7 @@ const healthAndUnknownRows: Row[] = [
         headers: JSON_TYPE,
         body: '{}',
       }),
-    expect: { json: 404, code: 'not_found' },
+    expect: { json: 405, code: 'method_not_allowed' },
     payloads: [],
   },
   {
@@ -1469,7 +1469,7 @@ const headerRows: Row[] = [
         method: 'TRACE',
         headers: { 'x-trace-marker': 'xst-marker-value', cookie: 'bff.sid=xst-cookie-marker' },
       }),
-    expect: { json: 404, code: 'not_found' },
+    expect: { json: 405, code: 'method_not_allowed' },
     payloads: ['xst-marker-value', 'xst-cookie-marker'],
   },
   {
