@@ -90,6 +90,22 @@ describe('two instances sharing one Redis', () => {
     const result = await concurrentPollsAcrossInstances([a.url, b.url], sandbox, 50, 20_000);
     // Printed for the closing note: polls sent vs refreshes the provider saw.
     process.stdout.write(`concurrent refresh: ${JSON.stringify(result)}\n`);
+    // Lock waits as both instances saw them (for the closing note): count and mean.
+    for (const s of [a, b]) {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const value = (name: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(`${name} `))
+            ?.split(' ')[1] ?? 0,
+        );
+      const count = value('bff_refresh_lock_wait_seconds_count');
+      const sum = value('bff_refresh_lock_wait_seconds_sum');
+      process.stdout.write(
+        `refresh lock waits on ${s.url}: ${count}, mean ${count ? ((sum / count) * 1000).toFixed(1) : 0} ms\n`,
+      );
+    }
     expect(result.finalStatus).toBe('ready');
     expect(result.errors).toBe(0);
     expect(result.refreshesRejected).toBe(0);
@@ -97,6 +113,27 @@ describe('two instances sharing one Redis', () => {
     // At most one refresh per expiry window (1 s), plus one for the window in progress.
     expect(result.refreshes).toBeLessThanOrEqual(Math.ceil(result.elapsedMs / 1000) + 1);
   }, 40_000);
+});
+
+describe('the refresh lock under contention', () => {
+  it('50 concurrent token requests on two instances after expiry: one refresh, one token for all', async () => {
+    sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
+    const a = await server({ REFRESH_SKEW_S: '0' });
+    const b = await server({ REFRESH_SKEW_S: '0', PUBLIC_BASE_URL: a.url }, a.prefix);
+    await completedAgent(a);
+    const tokensKey = (await dataKeys(a.prefix)).find((k) => k.endsWith(':tokens')) as string;
+    const id = /\{v:([^}]+)\}/.exec(tokensKey)?.[1] as string;
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = sandbox.stats();
+    const started = Date.now();
+    const tokens = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? b : a).runtime.deps.tokens.accessToken(id)),
+    );
+    process.stdout.write(`contended refresh: 50 requests on 2 instances in ${Date.now() - started} ms\n`);
+    expect(new Set(tokens).size).toBe(1);
+    expect(sandbox.stats().refreshes - before.refreshes).toBe(1);
+    expect(sandbox.stats().refreshesRejected - before.refreshesRejected).toBe(0);
+  });
 });
 
 describe('refresh failures are states, not crashes', () => {
