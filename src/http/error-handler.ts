@@ -55,7 +55,7 @@ export function browserErrorRedirect(returnUrl: string) {
     // As the router matches it (case-insensitive, trailing slash optional): /Callback/ runs the same handler.
     const path = req.path.toLowerCase().replace(/(.)\/$/, '$1');
     const navigation =
-      req.method === 'GET' &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
       (path === '/callback' || (path === '/verification/start' && req.get('sec-fetch-mode') === 'navigate'));
     if (!navigation || res.headersSent) return next(err);
     const appError = toAppError(err);

@@ -78,6 +78,8 @@ export async function connectRedis(
     failures.clear();
   };
   client.on('error', (err: Error) => failed(err.message));
+  // A cluster reports failures of single nodes after start-up separately.
+  client.on('node-error', (err: Error) => failed(err.message));
   client.on('ready', restored);
 
   let closing = false;

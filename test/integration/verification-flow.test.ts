@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { buildIncomeReport } from '../../src/sandbox/income-report';
 import {
@@ -311,5 +312,31 @@ describe('methods an endpoint does not take', () => {
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe(allow);
     expect(res.body.error).toMatchObject({ code: 'method_not_allowed', requestId: expect.any(String) });
+  });
+});
+
+describe('answers outside the routes', () => {
+  it('HEAD /callback with a bad state redirects like GET', async () => {
+    const res = await server.agent().head('/callback?state=nope&success=true&code=x').expect(302);
+    expect(res.headers.location).toBe('/?verification=failed&reason=invalid_state');
+  });
+
+  it('oversized headers: 431 in the JSON shape, with nosniff and no-store', async () => {
+    const res = await new Promise<http.IncomingMessage & { body: string }>((resolve, reject) => {
+      const req = http.get(
+        `${server.url}/api/verification`,
+        { headers: { 'x-big': 'a'.repeat(20_000) } },
+        (r) => {
+          let body = '';
+          r.on('data', (c: Buffer) => (body += c.toString()));
+          r.on('end', () => resolve(Object.assign(r, { body })));
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(res.statusCode).toBe(431);
+    expect(JSON.parse(res.body).error.code).toBe('headers_too_large');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 });
