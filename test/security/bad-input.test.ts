@@ -1,6 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { inspectRedis, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import {
+  HIGH_RATE_LIMITS,
+  inspectRedis,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
 import {
   closeClients,
   completeFlow,
@@ -24,12 +30,7 @@ beforeAll(async () => {
   redis = await inspectRedis();
   server = await startTestServer({
     sandbox,
-    env: {
-      RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '100000',
-      RATE_LIMIT_STARTS_PER_IP_PER_HOUR: '100000',
-      RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: '100000',
-      RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
-    },
+    env: HIGH_RATE_LIMITS,
   });
 });
 afterAll(async () => {

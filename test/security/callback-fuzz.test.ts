@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { inspectRedis, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import {
+  HIGH_RATE_LIMITS,
+  inspectRedis,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
 import { closeClients, send, sessionCookieOf, startApprovedFlow, type Reply } from './security-support';
 
 /**
@@ -18,12 +24,7 @@ beforeAll(async () => {
   redis = await inspectRedis();
   server = await startTestServer({
     sandbox,
-    env: {
-      RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '100000',
-      RATE_LIMIT_STARTS_PER_IP_PER_HOUR: '100000',
-      RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: '1000000',
-      RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
-    },
+    env: HIGH_RATE_LIMITS,
   });
   for (let i = 0; i < SESSION_AGENTS; i++) {
     const agent: Agent = { cookie: undefined };

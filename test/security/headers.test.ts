@@ -1,5 +1,11 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { inspectRedis, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import {
+  HIGH_RATE_LIMITS,
+  inspectRedis,
+  startTestSandbox,
+  startTestServer,
+  type TestServer,
+} from '../support/harness';
 import {
   closeClients,
   send,
@@ -16,12 +22,6 @@ let plain: TestServer;
 let tls: TestServer;
 let widgetOrigin: string;
 
-const HIGH_LIMITS = {
-  RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '100000',
-  RATE_LIMIT_STARTS_PER_IP_PER_HOUR: '100000',
-  RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: '100000',
-  RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
-};
 /** What a TLS-terminating proxy in front of the https deployment adds. */
 const VIA_TLS_PROXY = { 'x-forwarded-proto': 'https' };
 
@@ -29,10 +29,10 @@ beforeAll(async () => {
   sandbox = await startTestSandbox();
   widgetOrigin = new URL(sandbox.url).origin;
   redis = await inspectRedis();
-  plain = await startTestServer({ sandbox, env: HIGH_LIMITS });
+  plain = await startTestServer({ sandbox, env: HIGH_RATE_LIMITS });
   tls = await startTestServer({
     sandbox,
-    env: { ...HIGH_LIMITS, PUBLIC_BASE_URL: 'https://bff.example', TRUST_PROXY: 'true' },
+    env: { ...HIGH_RATE_LIMITS, PUBLIC_BASE_URL: 'https://bff.example', TRUST_PROXY: 'true' },
   });
 });
 afterAll(async () => {

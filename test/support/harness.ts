@@ -21,6 +21,14 @@ import {
   type RuntimeOptions,
 } from '../../src/server';
 
+/** Rate limits out of the way, for suites that send many requests from one address and session on purpose. */
+export const HIGH_RATE_LIMITS: Record<string, string> = {
+  RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '100000',
+  RATE_LIMIT_STARTS_PER_IP_PER_HOUR: '100000',
+  RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: '1000000',
+  RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
+};
+
 export const TEST_CLIENT = {
   clientId: 'test-client',
   clientSecret: 'test-secret-' + randomBytes(8).toString('hex'),
