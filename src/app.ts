@@ -29,6 +29,8 @@ export interface AppDeps {
   trustProxy: boolean | number | string;
   rateLimits: Config['rateLimits'];
   checkReady: () => Promise<void>;
+  /** The lender's API, mounted at /integrator/v1 ahead of sessions and the CSRF guard; absent when off. */
+  integrator?: express.Router | undefined;
   /** Extra routes mounted before the API (metrics, OpenAPI). */
   extraRoutes?: express.Router[];
 }
@@ -101,6 +103,7 @@ export function createApp(deps: AppDeps): RequestListener {
     next();
   });
   app.use(healthRoutes(deps.checkReady));
+  if (deps.integrator) app.use('/integrator/v1', deps.integrator);
   for (const router of deps.extraRoutes ?? []) app.use(router);
   // The demo page's files; API paths skip the file-system lookup (it was the top cost of a poll).
   const staticFiles = express.static(path.join(__dirname, '..', 'public'), {

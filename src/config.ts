@@ -65,6 +65,10 @@ export interface Config {
     callbacksPerIpPerMinute: number;
     pollsPerSessionPerMinute: number;
   };
+  /** The lender's server-to-server API: off unless keys are set. */
+  integrator: { apiKeys: string[]; perKeyPerMinute: number };
+  tickets: { ttlS: number; required: boolean };
+  jobs: { concurrency: number; stalledAfterMs: number };
   /** /metrics is served with a token, or without one outside production. */
   metrics: { enabled: boolean; token: string | undefined };
   sandbox: { port: number; host: string; publicUrl: string | undefined; options: SandboxOptions } | undefined;
@@ -147,6 +151,12 @@ const envSchema = z
     RATE_LIMIT_STARTS_PER_IP_PER_HOUR: int(1, 200),
     RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: int(1, 60),
     RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: int(1, 600),
+    INTEGRATOR_API_KEYS: list,
+    RATE_LIMIT_INTEGRATOR_PER_KEY_PER_MINUTE: int(1, 600),
+    START_TICKET_TTL_S: int(60, 3600),
+    REQUIRE_START_TICKET: z.enum(['true', 'false']).default('false'),
+    JOBS_CONCURRENCY: int(1, 50),
+    JOBS_STALLED_AFTER_MS: int(1000, 30000),
   })
   .extend(sandboxEnvSchema.shape);
 
@@ -261,6 +271,12 @@ export function loadConfig(env: Env): Config {
   if (!metricsEnabled)
     warnings.push('METRICS_TOKEN is not set: /metrics is off (it is never public in production).');
 
+  const apiKeys = e.INTEGRATOR_API_KEYS ?? [];
+  if (apiKeys.some((k) => k.length < 32 || !/^[\x21-\x7e]+$/.test(k)))
+    problems.push('INTEGRATOR_API_KEYS: each key must be at least 32 printable ASCII characters (openssl rand -hex 32)');
+  if (e.REQUIRE_START_TICKET === 'true' && apiKeys.length === 0)
+    problems.push('REQUIRE_START_TICKET: needs INTEGRATOR_API_KEYS (tickets come from the integrator API)');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const sandboxOptions = sandboxOptionsFromEnv(e, { clientId, clientSecret });
@@ -312,6 +328,9 @@ export function loadConfig(env: Env): Config {
       callbacksPerIpPerMinute: e.RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE,
       pollsPerSessionPerMinute: e.RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE,
     },
+    integrator: { apiKeys, perKeyPerMinute: e.RATE_LIMIT_INTEGRATOR_PER_KEY_PER_MINUTE },
+    tickets: { ttlS: e.START_TICKET_TTL_S, required: e.REQUIRE_START_TICKET === 'true' },
+    jobs: { concurrency: e.JOBS_CONCURRENCY, stalledAfterMs: e.JOBS_STALLED_AFTER_MS },
     metrics: { enabled: metricsEnabled, token: e.METRICS_TOKEN },
     sandbox: embedded
       ? {

@@ -1,8 +1,12 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueCounts } from './jobs/job-queue';
 import type { Telemetry } from './telemetry';
 
 export interface Metrics extends Telemetry {
   registry: Registry;
+  integratorRequest(route: string, status: number): void;
+  /** Reports the job queue's depth and the age of its oldest waiting job at every scrape. */
+  watchQueue(counts: () => Promise<QueueCounts>): void;
 }
 
 /** Prometheus metrics for one runtime (its own registry, so two runtimes in one process do not collide). */
@@ -45,6 +49,48 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const jobs = new Counter({
+    name: 'bff_jobs_total',
+    help: 'Background job runs by job name and outcome: done, retry (not ready yet), failed (dead letter), error (threw)',
+    labelNames: ['job', 'outcome'],
+    registers: [registry],
+  });
+  const integrator = new Counter({
+    name: 'bff_integrator_requests_total',
+    help: 'Integrator API requests by route pattern and HTTP status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  let queueCounts: (() => Promise<QueueCounts>) | undefined;
+  let lastCounts: Promise<QueueCounts | undefined> | undefined;
+  // One read of the queue per scrape serves both gauges.
+  const readCounts = () => {
+    lastCounts ??= (queueCounts?.() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (lastCounts = undefined), 100).unref());
+    return lastCounts;
+  };
+  new Gauge({
+    name: 'bff_job_queue_depth',
+    help: 'Background jobs by state: waiting (due, no worker yet), delayed (not due), active, failed (dead letters)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = await readCounts();
+      if (!counts) return;
+      for (const state of ['waiting', 'delayed', 'active', 'failed'] as const)
+        this.set({ state }, counts[state]);
+    },
+  });
+  new Gauge({
+    name: 'bff_job_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest job that is due and waits for a worker',
+    registers: [registry],
+    async collect() {
+      const counts = await readCounts();
+      if (counts) this.set(counts.oldestWaitingAgeMs / 1000);
+    },
+  });
   for (const event of ['started', 'completed', 'ready', 'cancelled', 'failed', 'expired'])
     flows.inc({ event }, 0);
 
@@ -56,5 +102,10 @@ export function createMetrics(): Metrics {
     reportCache: (outcome) => reportCache.inc({ outcome }),
     storeError: () => storeErrors.inc(),
     refreshLockWait: (ms) => lockWait.observe(ms / 1000),
+    job: (job, outcome) => jobs.inc({ job, outcome }),
+    integratorRequest: (route, status) => integrator.inc({ route, status: String(status) }),
+    watchQueue: (counts) => {
+      queueCounts = counts;
+    },
   };
 }

@@ -24,6 +24,15 @@ import { createFlowStore } from './verification/flow-store';
 import { createVerificationReader } from './verification/read-verification';
 import type { VerificationDeps } from './verification/verification-deps';
 import { createVerificationStore } from './verification/verification-store';
+import { createStartTickets } from './verification/start-tickets';
+import { createBullmqJobQueue } from './jobs/bullmq-job-queue';
+import { instrumented, type JobQueue } from './jobs/job-queue';
+import { integratorRoutes } from './http/integrator-routes';
+import { createIdempotency } from './integrator/idempotency';
+import { createLenderVerifications } from './integrator/lender-verifications';
+import { createMemoryJobQueue } from './jobs/memory-job-queue';
+import { verificationProcessors } from './jobs/verification-job';
+import { checkRedisDurability } from './storage/redis-durability';
 
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
@@ -36,6 +45,7 @@ export interface Runtime {
   sandbox: Sandbox | undefined;
   redis: RedisConnection | undefined;
   kv: KeyValueStore;
+  jobs: JobQueue;
   close(): Promise<void>;
 }
 
@@ -108,13 +118,29 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     lockLeaseMs: config.tokens.lockLeaseMs,
     lockWaitMs: config.tokens.lockWaitMs,
   });
+  const jobs: JobQueue = config.redis
+    ? createBullmqJobQueue(
+        {
+          redis: config.redis,
+          keyPrefix: config.keyPrefix,
+          concurrency: config.jobs.concurrency,
+          failedRetentionS: config.retentionS,
+          stalledAfterMs: config.jobs.stalledAfterMs,
+        },
+        logger,
+      )
+    : createMemoryJobQueue(logger, clock);
+  if (redis) await checkRedisDurability(redis.client, logger);
+  const verifications = createVerificationStore({ kv, keys, retentionMs });
   const deps: VerificationDeps = {
     kv,
     keys,
     flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
-    verifications: createVerificationStore({ kv, keys, retentionMs }),
+    tickets: createStartTickets({ kv, keys, clock }),
+    verifications,
     tokenStore,
     tokens,
+    jobs,
     provider,
     cipher,
     clock,
@@ -128,10 +154,47 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       flowTtlMs: config.flow.ttlS * 1000,
       retentionMs,
       pollIntervalMs: config.report.pollIntervalMs,
+      requireStartTicket: config.tickets.required,
       readyTimeoutMs: config.report.readyTimeoutS * 1000,
       pollLimit: { limit: config.rateLimits.pollsPerSessionPerMinute, windowMs: 60_000 },
     },
   };
+
+  metrics.watchQueue(() => jobs.counts());
+  jobs.start(
+    instrumented(
+      verificationProcessors({
+        verifications,
+        tokens,
+        provider,
+        cipher,
+        keys,
+        clock,
+        logger,
+        telemetry,
+        settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
+        settled: async () => undefined,
+      }),
+      (name, outcome) => telemetry.job(name, outcome),
+    ),
+  );
+
+  const integrator =
+    config.integrator.apiKeys.length > 0
+      ? integratorRoutes({
+          apiKeys: config.integrator.apiKeys,
+          perKeyPerMinute: config.integrator.perKeyPerMinute,
+          kv,
+          keys,
+          lender: createLenderVerifications(
+            deps,
+            { publicBaseUrl: config.publicBaseUrl, ticketTtlMs: config.tickets.ttlS * 1000 },
+            logger,
+          ),
+          idempotency: createIdempotency({ kv, keys, cipher }),
+          observe: (route, status) => metrics.integratorRequest(route, status),
+        })
+      : undefined;
 
   const app = createApp({
     logger,
@@ -143,6 +206,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     returnUrl: config.returnUrl,
     trustProxy: config.trustProxy,
     rateLimits: config.rateLimits,
+    integrator,
     checkReady: async () => {
       await kv.ping();
     },
@@ -159,7 +223,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     sandbox,
     redis,
     kv,
+    jobs,
     async close() {
+      await jobs.close();
       await provider.close();
       await redis?.close();
       if (ownsSandbox) await sandbox?.close();

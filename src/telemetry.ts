@@ -10,6 +10,8 @@ export interface Telemetry {
   reportCache(outcome: 'hit' | 'miss'): void;
   storeError(): void;
   refreshLockWait(ms: number): void;
+  /** A background job run ended: done, retry (not yet) or failed (dead letter). */
+  job(name: string, outcome: 'done' | 'retry' | 'failed' | 'error'): void;
 }
 
 export const noTelemetry: Telemetry = {
@@ -19,4 +21,5 @@ export const noTelemetry: Telemetry = {
   reportCache: () => undefined,
   storeError: () => undefined,
   refreshLockWait: () => undefined,
+  job: () => undefined,
 };

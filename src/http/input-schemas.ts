@@ -22,17 +22,30 @@ function mod97(iban: string): number {
 
 export const languageSchema = z.enum(languages as [string, ...string[]]);
 
-export const startInputSchema = z.strictObject({
-  iban: ibanSchema.optional(),
-  language: languageSchema.optional(),
-});
-
 const token = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
+
+/** A start ticket from the integrator API (base64url, 32 characters as issued). */
+export const ticketSchema = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
+
+export const startInputSchema = z.strictObject({
+  iban: ibanSchema.optional(),
+  language: languageSchema.optional(),
+  ticket: ticketSchema.optional(),
+});
+
+/** The lender's own id for an applicant or application; never personal data. */
+export const referenceSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
+
+export const createVerificationSchema = z.strictObject({
+  reference: referenceSchema,
+  iban: ibanSchema.optional(),
+  language: languageSchema.optional(),
+});
 const bool = z.enum(['true', 'false']);
 
 /** Names read by name, never position; the widget may add others, which the GET callback ignores. */

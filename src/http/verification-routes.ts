@@ -35,7 +35,8 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
   // cannot replace the verification this browser has in progress.
   router.get('/verification/start', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    assertSameSite(req, deps.allowedOrigins);
+    // A ticket is the proof of a lender's link, which may sit on any site, in an e-mail or an SMS.
+    if (req.query.ticket === undefined) assertSameSite(req, deps.allowedOrigins);
     await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, req);
     const { location } = await start(req, req.query);
     res.status(302).location(location).end();
@@ -82,6 +83,7 @@ function parseStartInput(input: unknown): z.infer<typeof startInputSchema> {
   if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
   if (field === 'language')
     throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
+  if (field === 'ticket') throw new AppError('ticket_invalid', 'This start link is not valid.');
   throw new AppError(
     'invalid_request',
     issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request is not valid.',

@@ -64,7 +64,10 @@ export function createReportRoutes(state: SandboxState): Router {
       }
       fetches.ready++;
       res.setHeader('Cache-Control', 'no-store');
-      res.status(200).json(buildIncomeReport(flow.flowId, flow.periodMonths, new Date(flow.createdAt)));
+      const report = buildIncomeReport(flow.flowId, flow.periodMonths, new Date(flow.createdAt));
+      if (state.servedReports.size >= 1000) state.servedReports.clear();
+      state.servedReports.set(flow.flowId, report);
+      res.status(200).json(report);
     },
   );
   return router;

@@ -35,6 +35,8 @@ export interface Sandbox {
   script(endpoint: ScriptedEndpoint, responses: ScriptedResponse[]): void;
   /** Invalidates every access and refresh token (revocation or expiry). */
   revokeAll(): void;
+  /** The last report this sandbox served for a flow, as sent. */
+  servedReport(flowId: string): unknown;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,7 @@ export async function startSandbox(
     configure: (patch) => state.configure(patch),
     script: (endpoint, responses) => state.script(endpoint, responses),
     revokeAll: () => state.revokeAll(),
+    servedReport: (flowId) => state.servedReports.get(flowId),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

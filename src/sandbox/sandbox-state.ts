@@ -91,6 +91,8 @@ export interface SandboxState {
   readonly refreshTokens: ExpiringStore<RefreshTokenRecord>;
   /** Mutable counters; `stats()` hands out copies. */
   readonly counters: SandboxStats;
+  /** The last report body served per flow id (bounded), for tests comparing what reached the lender. */
+  readonly servedReports: Map<string, unknown>;
   nextScripted(endpoint: ScriptedEndpoint): ScriptedResponse | undefined;
   stats(): SandboxStats;
   resetStats(): void;
@@ -129,6 +131,7 @@ export function createSandboxState(initial: SandboxOptions, now: () => number = 
     accessTokens,
     refreshTokens,
     counters,
+    servedReports: new Map(),
     nextScripted: (endpoint) => scripts.get(endpoint)?.shift(),
     stats: () => ({ ...counters, reportFetches: { ...counters.reportFetches } }),
     resetStats() {

@@ -9,10 +9,17 @@ export interface StorageKeys {
   tokens(verificationId: string): string;
   report(verificationId: string): string;
   refreshLock(verificationId: string): string;
-  pollLease(verificationId: string): string;
   /** Poll counter of one browser (owner hash) for one verification, beside its state for one round trip. */
   pollCount(verificationId: string, subject: string): string;
   rateLimit(scope: string, subject: string): string;
+  /** A start ticket, by the hash of its value. */
+  ticket(ticketHash: string): string;
+  /** Marks that a verification existed (kept past its records), so reads answer 410 rather than 404. */
+  tombstone(verificationId: string): string;
+  /** The verifications created under one lender reference (by its hash), newest last. */
+  referenceIndex(referenceHash: string): string;
+  /** An integrator request's Idempotency-Key (by hash) and the answer it got. */
+  idempotency(keyHash: string): string;
   allOf(verificationId: string): string[];
 }
 
@@ -25,9 +32,12 @@ export function createStorageKeys(prefix: string): StorageKeys {
     tokens: (id) => v(id, 'tokens'),
     report: (id) => v(id, 'report'),
     refreshLock: (id) => v(id, 'lock:refresh'),
-    pollLease: (id) => v(id, 'lease:poll'),
     pollCount: (id, subject) => v(id, `rl:poll:${subject}`),
     rateLimit: (scope, subject) => `${prefix}rl:${scope}:${subject}`,
-    allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh', 'lease:poll'].map((name) => v(id, name)),
+    ticket: (hash) => `${prefix}ticket:${hash}`,
+    tombstone: (id) => v(id, 'known'),
+    referenceIndex: (hash) => `${prefix}ref:${hash}`,
+    idempotency: (hash) => `${prefix}idem:${hash}`,
+    allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh'].map((name) => v(id, name)),
   };
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../errors';
 import type { TokenSet } from '../provider/provider-client';
 import { ProviderError } from '../provider/provider-errors';
+import { settleJob } from '../jobs/verification-job';
 import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 import type { VerificationMeta } from './verification-store';
@@ -50,16 +51,23 @@ export async function completeCallback(
       'This verification is no longer waiting for the bank connection.',
     );
   }
-  const base: VerificationMeta = { ...current.meta, stateHash: undefined };
+  const base: VerificationMeta = { ...current.meta, stateHash: undefined, updatedAt: clock() };
+  // Queued before the outcome is recorded, so a crash in between cannot lose the follow-up work
+  // (report fetch, events); the job waits for the outcome and is brought forward once it is written.
+  const settle = settleJob(id);
+  await deps.jobs.add(settle);
+  const settleNow = () => deps.jobs.runNow(settle);
 
   if (params.cancel) {
     await verifications.transition(id, current, { ...base, status: 'cancelled' });
+    await settleNow();
     telemetry.flow('cancelled');
     logger.info({ verificationId: id }, 'verification cancelled by the user');
     return { status: 'cancelled', verificationId: id };
   }
   const fail = async (code: string, message: string): Promise<CallbackOutcome> => {
     await verifications.transition(id, current, { ...base, status: 'failed', error: { code, message } });
+    await settleNow();
     telemetry.flow('failed');
     logger.info({ verificationId: id, reason: code }, 'verification failed');
     return { status: 'failed', verificationId: id, error: { code, message } };
@@ -103,6 +111,7 @@ export async function completeCallback(
       'This verification was deleted while the bank connection completed.',
     );
   }
+  await settleNow();
   telemetry.flow('completed');
   logger.info({ verificationId: id }, 'verification completed; report pending');
   return { status: 'processing', verificationId: id };

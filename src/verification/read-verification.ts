@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors';
-import { ProviderError } from '../provider/provider-errors';
-import { GrantLostError } from '../tokens/token-service';
 import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 import type { VerificationMeta, VerificationStatus, VersionedMeta } from './verification-store';
@@ -26,17 +24,13 @@ export interface VerificationReader {
 }
 
 const REPORT_CACHE_ENTRIES = 2000;
-/** A provider's Retry-After beyond this is not waited out in full: the readiness deadline still applies. */
-const MAX_BACKOFF_MS = 30_000;
 
 /**
- * The poll path. Ready reports are served from the encrypted cache (decrypted once per change in this
- * process); while a report is pending, concurrent polls share one upstream request and, across
- * instances, a short Redis lease allows one upstream request per verification per interval.
+ * The poll path: a read of the stored state, never a provider call (the verification job fetches the
+ * report). Ready reports are served from the encrypted cache, decrypted once per change in this process.
  */
 export function createVerificationReader(deps: VerificationDeps): VerificationReader {
-  const { verifications, kv, keys, clock, settings, telemetry, logger } = deps;
-  const inFlight = new Map<string, Promise<VerificationView>>();
+  const { verifications, kv, keys, clock, settings, telemetry } = deps;
   const readyBodies = new Map<string, { version: string; view: VerificationView }>();
   const retryAfterS = Math.max(1, Math.ceil(settings.pollIntervalMs / 1000));
 
@@ -82,99 +76,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     return result;
   }
 
-  async function transition(
-    id: string,
-    current: VersionedMeta,
-    next: VerificationMeta,
-    companions?: Parameters<typeof verifications.transition>[3],
-  ) {
-    const written = await verifications.transition(id, current, next, companions);
-    if (!written) {
-      // Another instance (or a DELETE) moved it first: answer from what is stored now.
-      const now = await verifications.read(id);
-      return now ? fromMeta(id, now, false) : view('none', null, null);
-    }
-    return undefined;
-  }
-
-  async function fetchReport(id: string, current: VersionedMeta): Promise<VerificationView> {
-    const meta = current.meta;
-    const processing = view('processing', null, null);
-    if (!(await kv.setIfAbsent(keys.pollLease(id), '1', settings.pollIntervalMs))) return processing;
-
-    const fail = async (status: 'failed' | 'expired', code: string, message: string) => {
-      telemetry.flow(status === 'failed' ? 'failed' : 'expired');
-      const next: VerificationMeta = { ...meta, status, error: { code, message } };
-      const tokenDelete = { key: keys.tokens(id), value: null, ttlMs: 1 };
-      return (await transition(id, current, next, [tokenDelete])) ?? view(status, null, next.error ?? null);
-    };
-
-    // Not ready (or a passing failure): back off before the next upstream request, honouring the
-    // provider's Retry-After; polls in between answer from the stored state.
-    const notYet = async (retryAfterMs: number | undefined) => {
-      if (clock() > (meta.readyBy ?? Infinity)) {
-        return fail('failed', 'report_timeout', 'The income report did not become available in time.');
-      }
-      const attempts = (meta.fetchAttempts ?? 0) + 1;
-      const backoff = Math.min(settings.pollIntervalMs * 1.5 ** (attempts - 1), settings.pollIntervalMs * 4);
-      const jittered = backoff * (0.8 + Math.random() * 0.4);
-      const delayMs = Math.min(Math.max(settings.pollIntervalMs, retryAfterMs ?? jittered), MAX_BACKOFF_MS);
-      await kv.set(keys.pollLease(id), '1', delayMs);
-      await verifications.transition(id, current, { ...meta, fetchAttempts: attempts });
-      return processing;
-    };
-
-    let outcome;
-    try {
-      let token = await deps.tokens.accessToken(id);
-      outcome = await deps.provider.getIncomeReport(meta.flowId, token).catch(async (err: unknown) => {
-        // 401: the access token was refused; refresh once and try once more, no more.
-        if (!(err instanceof ProviderError) || err.failure !== 'unauthorized') throw err;
-        token = await deps.tokens.accessToken(id, token);
-        return deps.provider.getIncomeReport(meta.flowId, token);
-      });
-    } catch (err) {
-      if (err instanceof GrantLostError) return fail('expired', err.reason, err.message);
-      if (err instanceof ProviderError && (err.failure === 'rejected' || err.failure === 'unauthorized')) {
-        logger.warn(
-          { verificationId: id, status: err.status, providerCode: err.providerCode },
-          'report request refused',
-        );
-        return err.failure === 'unauthorized'
-          ? fail('expired', 'session_expired', 'The bank connection has expired. Please connect again.')
-          : fail('failed', 'report_unavailable', 'The provider could not produce the income report.');
-      }
-      if (
-        err instanceof ProviderError ||
-        (err instanceof AppError && err.code !== 'dependency_unavailable')
-      ) {
-        // Transient (timeout, 5xx, refresh busy): stay pending; the deadline below still applies.
-        logger.warn(
-          { verificationId: id, err: { message: (err as Error).message } },
-          'report fetch deferred',
-        );
-        return notYet(err instanceof ProviderError ? err.retryAfterMs : undefined);
-      }
-      throw err;
-    }
-
-    if (outcome.kind === 'not_ready') return notYet(outcome.retryAfterMs);
-    const reportJson = JSON.stringify(outcome.report);
-    const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
-    const next: VerificationMeta = { ...meta, status: 'ready', reportVersion };
-    const sealed = deps.cipher.seal(reportJson, keys.report(id));
-    const raced = await transition(id, current, next, [
-      { key: keys.report(id), value: sealed, ttlMs: settings.retentionMs },
-    ]);
-    if (raced) return raced;
-    telemetry.flow('ready');
-    logger.info({ verificationId: id }, 'income report ready');
-    const ready = view('ready', reportJson, null);
-    readyBodies.set(id, { version: reportVersion, view: ready });
-    return ready;
-  }
-
-  async function fromMeta(id: string, current: VersionedMeta, mayFetch: boolean): Promise<VerificationView> {
+  async function fromMeta(id: string, current: VersionedMeta): Promise<VerificationView> {
     const meta = current.meta;
     switch (meta.status) {
       case 'ready':
@@ -187,15 +89,6 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
           });
         }
         return view('awaiting_user', null, null);
-      case 'processing': {
-        if (!mayFetch) return view('processing', null, null);
-        let pending = inFlight.get(id);
-        if (!pending) {
-          pending = fetchReport(id, current).finally(() => inFlight.delete(id));
-          inFlight.set(id, pending);
-        }
-        return pending;
-      }
       default:
         return view(meta.status, null, meta.error ?? null);
     }
@@ -245,7 +138,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
           code: 'verification_expired',
           message: 'This verification has expired. Please start again.',
         });
-      return fromMeta(id, current, true);
+      return fromMeta(id, current);
     },
   };
 }

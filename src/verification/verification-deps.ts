@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { JobQueue } from '../jobs/job-queue';
 import type { ProviderClient } from '../provider/provider-client';
 import type { EnvelopeCipher } from '../storage/envelope-cipher';
 import type { KeyValueStore } from '../storage/key-value-store';
@@ -7,6 +8,7 @@ import type { Telemetry } from '../telemetry';
 import type { TokenService } from '../tokens/token-service';
 import type { TokenStore } from '../tokens/token-store';
 import type { FlowStore } from './flow-store';
+import type { StartTickets } from './start-tickets';
 import type { VerificationStore } from './verification-store';
 
 export interface VerificationSettings {
@@ -17,6 +19,8 @@ export interface VerificationSettings {
   flowTtlMs: number;
   retentionMs: number;
   pollIntervalMs: number;
+  /** Refuse starts without a ticket from the integrator API. */
+  requireStartTicket: boolean;
   readyTimeoutMs: number;
   /** Polls one browser may make of one verification per window. */
   pollLimit: { limit: number; windowMs: number };
@@ -27,9 +31,12 @@ export interface VerificationDeps {
   kv: KeyValueStore;
   keys: StorageKeys;
   flows: FlowStore;
+  tickets: StartTickets;
   verifications: VerificationStore;
   tokenStore: TokenStore;
   tokens: TokenService;
+  /** Durable background work (report readiness, expiry, webhooks). */
+  jobs: JobQueue;
   provider: ProviderClient;
   cipher: EnvelopeCipher;
   clock: () => number;

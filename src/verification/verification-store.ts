@@ -3,6 +3,8 @@ import type { CompanionWrite, KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
 
 export const verificationStatuses = [
+  /** Created by the lender's API; waits for its start ticket to be redeemed. */
+  'created',
   'awaiting_user',
   'processing',
   'ready',
@@ -14,9 +16,17 @@ export type VerificationStatus = (typeof verificationStatuses)[number];
 
 const metaSchema = z.object({
   status: z.enum(verificationStatuses),
+  /** The provider's flow id; empty while `created` (the widget link is made when the ticket is redeemed). */
   flowId: z.string(),
   createdAt: z.number(),
-  /** Past this the user has not come back from the widget: the flow counts as expired. */
+  updatedAt: z.number().optional(),
+  /** The lender's own reference (integrator API); null for verifications started without a ticket. */
+  reference: z.string().nullable().optional(),
+  /** Hash of the start ticket (integrator API), so deleting the verification also voids its ticket. */
+  ticketHash: z.string().optional(),
+  /** The lender's prefill (IBAN, language) for the widget link made at redemption; sealed, it may hold an IBAN. */
+  prefill: z.string().optional(),
+  /** Past this the user has not come back from the widget (or, while `created`, redeemed the ticket): expired. */
   awaitingUntil: z.number(),
   /** Hash of the flow's state, so deleting the verification also deletes its pending flow record. */
   stateHash: z.string().optional(),
@@ -29,6 +39,8 @@ const metaSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type VerificationMeta = z.infer<typeof metaSchema>;
+
+const TOMBSTONE_EXTRA_MS = 30 * 24 * 3600 * 1000;
 
 export interface VersionedMeta {
   meta: VerificationMeta;
@@ -46,6 +58,16 @@ export interface VerificationStore {
     next: VerificationMeta,
     companions?: CompanionWrite[],
   ): Promise<boolean>;
+  /**
+   * Reads the current state and applies `change` by compare-and-set, re-reading when another writer
+   * won; `change` returns null for "nothing to do". Null when the verification does not exist.
+   */
+  transitionFresh(
+    id: string,
+    change: (meta: VerificationMeta) => { meta: VerificationMeta; companions?: CompanionWrite[] } | null,
+  ): Promise<{ written: boolean; meta: VerificationMeta } | null>;
+  /** True when the verification existed within the retention period plus a grace (its tombstone). */
+  existed(id: string): Promise<boolean>;
   /** Deletes everything stored for the verification (meta, tokens, report, locks). */
   removeAll(id: string): Promise<void>;
   parse(id: string, raw: string): VersionedMeta;
@@ -68,10 +90,23 @@ export function createVerificationStore(deps: {
       return raw === null ? null : parse(id, raw);
     },
     async create(id, meta) {
+      // Outlives the records, so a read after deletion or retention answers "gone" rather than "unknown".
+      await kv.set(keys.tombstone(id), '1', retentionMs + TOMBSTONE_EXTRA_MS);
       await kv.set(keys.meta(id), JSON.stringify(meta), retentionMs);
     },
+    existed: async (id) => (await kv.get(keys.tombstone(id))) !== null,
     transition: (id, previous, next, companions) =>
       kv.compareAndSet(keys.meta(id), previous.version, JSON.stringify(next), retentionMs, companions),
+    async transitionFresh(id, change) {
+      for (;;) {
+        const current = await this.read(id);
+        if (!current) return null;
+        const next = change(current.meta);
+        if (next === null) return { written: false, meta: current.meta };
+        if (await this.transition(id, current, next.meta, next.companions))
+          return { written: true, meta: next.meta };
+      }
+    },
     removeAll: (id) => kv.delete(keys.allOf(id)),
   };
 }

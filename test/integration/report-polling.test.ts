@@ -30,24 +30,26 @@ afterAll(async () => {
   await redis.close();
 });
 
-async function completed(env: Record<string, string> = {}) {
+/** A completed flow; `before` runs just before the callback (the report job starts at once after it). */
+async function completed(env: Record<string, string> = {}, before: () => void = () => undefined) {
   server = await startTestServer({ sandbox, env });
   const agent = server.agent();
-  expect(await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'))).toBe(
-    '/?verification=completed',
-  );
+  const callback = await decideInWidget(await startFlow(agent), 'approve');
   sandbox.resetStats();
+  before();
+  expect(await followCallback(agent, callback)).toBe('/?verification=completed');
   return agent;
 }
 
 const upstream = () => sandbox.stats().reportFetches.total;
 
 describe('GET /api/verification while the report is pending', () => {
-  it('coalesces 40 concurrent polls into one upstream request', async () => {
+  it('40 concurrent polls add no upstream request: only the report job asks, once', async () => {
     sandbox.configure({ reportDelayMs: 60_000, latencyMs: 100 });
     const agent = await completed({ REPORT_POLL_INTERVAL_MS: '5000' });
     const answers = await Promise.all(Array.from({ length: 40 }, () => agent.get('/api/verification')));
     expect(answers.map((a) => a.body.status)).toEqual(Array(40).fill('processing'));
+    await sleep(500);
     expect(upstream()).toBe(1);
   });
 
@@ -115,19 +117,21 @@ describe('GET /api/verification once the report is ready', () => {
 
 describe('upstream retry policy against injected faults', () => {
   it('404 (not ready) then ready: the poll ends ready', async () => {
-    const agent = await completed();
-    sandbox.script('report', [
-      { status: 404, body: { error: { code: 1002, group: 'client', message: 'not found' } } },
-      { status: 404, body: { error: { code: 1002, group: 'client', message: 'not found' } } },
-    ]);
+    const agent = await completed({}, () =>
+      sandbox.script('report', [
+        { status: 404, body: { error: { code: 1002, group: 'client', message: 'not found' } } },
+        { status: 404, body: { error: { code: 1002, group: 'client', message: 'not found' } } },
+      ]),
+    );
     const res = await pollUntil(agent, ['ready']);
     expect(res.body.report).toBeTruthy();
     expect(upstream()).toBe(3);
   });
 
   it('503 with Retry-After: no upstream request before it has passed', async () => {
-    const agent = await completed({ REPORT_POLL_INTERVAL_MS: '100' });
-    sandbox.script('report', [{ status: 503, retryAfterS: 2 }]);
+    const agent = await completed({ REPORT_POLL_INTERVAL_MS: '100' }, () =>
+      sandbox.script('report', [{ status: 503, retryAfterS: 2 }]),
+    );
     expect((await agent.get('/api/verification').expect(200)).body.status).toBe('processing');
     const started = Date.now();
     while (Date.now() - started < 1500) {
@@ -141,10 +145,11 @@ describe('upstream retry policy against injected faults', () => {
   });
 
   it('400 is final: failed with report_unavailable, and the provider is not asked again', async () => {
-    const agent = await completed();
-    sandbox.script('report', [
-      { status: 400, body: { error: { code: 1000, group: 'client', message: 'bad' } } },
-    ]);
+    const agent = await completed({}, () =>
+      sandbox.script('report', [
+        { status: 400, body: { error: { code: 1000, group: 'client', message: 'bad' } } },
+      ]),
+    );
     const res = await pollUntil(agent, ['failed']);
     expect(res.body.error.code).toBe('report_unavailable');
     for (let i = 0; i < 5; i++) await agent.get('/api/verification').expect(200);
@@ -159,8 +164,9 @@ describe('upstream retry policy against injected faults', () => {
   });
 
   it('a provider timeout keeps the verification processing, then it recovers', async () => {
-    const agent = await completed({ FINX_REQUEST_TIMEOUT_MS: '200', REPORT_POLL_INTERVAL_MS: '100' });
-    sandbox.script('report', [{ status: 0, delayMs: 600 }]);
+    const agent = await completed({ FINX_REQUEST_TIMEOUT_MS: '200', REPORT_POLL_INTERVAL_MS: '100' }, () =>
+      sandbox.script('report', [{ status: 0, delayMs: 600 }]),
+    );
     expect((await agent.get('/api/verification').expect(200)).body.status).toBe('processing');
     await pollUntil(agent, ['ready'], 5000);
   });

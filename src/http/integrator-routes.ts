@@ -1,0 +1,167 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { AppError } from '../errors';
+import { createApiKeyCheck } from '../integrator/api-keys';
+import type { createIdempotency } from '../integrator/idempotency';
+import type { LenderVerifications } from '../integrator/lender-verifications';
+import type { KeyValueStore } from '../storage/key-value-store';
+import type { StorageKeys } from '../storage/storage-keys';
+import { createVerificationSchema, referenceSchema } from './input-schemas';
+import { sendError } from './error-handler';
+import { enforceRateLimits } from './rate-limit';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    keyId?: string;
+  }
+}
+
+export interface IntegratorRouteDeps {
+  apiKeys: string[];
+  perKeyPerMinute: number;
+  kv: KeyValueStore;
+  keys: StorageKeys;
+  lender: LenderVerifications;
+  idempotency: ReturnType<typeof createIdempotency>;
+  /** Counts requests by route and status. */
+  observe(route: string, status: number): void;
+}
+
+const ID = /^ver_[A-Za-z0-9_-]{22}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The lender's server-to-server API under /integrator/v1: JSON, bearer key, no cookies, no session,
+ * no CSRF guard, no CORS. Mounted only when INTEGRATOR_API_KEYS is set.
+ */
+export function integratorRoutes(deps: IntegratorRouteDeps): Router {
+  const router = Router({ strict: false });
+  const check = createApiKeyCheck(deps.apiKeys);
+  const json = express.json({ limit: '16kb', strict: true, type: () => true });
+
+  router.use((req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.on('finish', () => deps.observe(routeOf(req), res.statusCode));
+    const header = req.get('authorization');
+    const presented = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const keyId = check(presented);
+    if (!keyId) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendError(
+        res,
+        new AppError('unauthorized', 'A valid API key is required (Authorization: Bearer <key>).'),
+      );
+    }
+    res.locals.keyId = keyId;
+    res.locals.log = res.locals.log.child({ keyId });
+    next();
+  });
+  router.use(async (_req, res, next) => {
+    await enforceRateLimits(
+      deps.kv,
+      deps.keys,
+      [
+        {
+          scope: 'integrator',
+          limit: deps.perKeyPerMinute,
+          windowMs: 60_000,
+          subject: () => res.locals.keyId,
+        },
+      ],
+      {},
+    );
+    next();
+  });
+  const jsonBody = (req: Request, res: Response, next: NextFunction) => {
+    const type = req.get('content-type') ?? '';
+    if (!/^application\/json\s*(;\s*charset=utf-8\s*)?$/i.test(type))
+      return sendError(
+        res,
+        new AppError('unsupported_media_type', 'Send the body as application/json (UTF-8).'),
+      );
+    json(req, res, next);
+  };
+
+  router
+    .route('/verifications')
+    .post(jsonBody, async (req, res) => {
+      const input = parse(createVerificationSchema, req.body);
+      const idempotencyKey = req.get('idempotency-key');
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+        throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters.');
+      const answer = await deps.idempotency(idempotencyKey, req.body, async () => ({
+        status: 201,
+        body: await deps.lender.create(input),
+      }));
+      if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+      res.status(answer.status).json(answer.body);
+    })
+    .get(async (req, res) => {
+      const keys = Object.keys(req.query);
+      if (keys.length !== 1 || keys[0] !== 'reference')
+        throw new AppError('invalid_request', 'Give exactly one query parameter: reference.');
+      const reference = parse(referenceSchema, req.query.reference);
+      res.json({ items: await deps.lender.list(reference) });
+    })
+    .all(methodNotAllowed('GET, POST'));
+
+  router
+    .route('/verifications/:id')
+    .get(async (req, res) => {
+      res.json(await deps.lender.read(idOf(req)));
+    })
+    .delete(async (req, res) => {
+      await deps.lender.remove(idOf(req));
+      res.status(204).end();
+    })
+    .all(methodNotAllowed('GET, DELETE'));
+
+  router
+    .route('/verifications/:id/report')
+    .get(async (req, res) => {
+      const report = await deps.lender.report(idOf(req), res.locals.keyId as string);
+      res.type('application/json').send(report);
+    })
+    .all(methodNotAllowed('GET'));
+
+  router.use((_req, res) => sendError(res, new AppError('not_found', 'No such endpoint.')));
+  return router;
+}
+
+function idOf(req: Request): string {
+  const id = req.params.id;
+  if (typeof id !== 'string' || !ID.test(id))
+    throw new AppError('not_found', 'No verification with this id.');
+  if (Object.keys(req.query).length > 0)
+    throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
+  return id;
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path[0];
+  if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
+  if (field === 'language')
+    throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
+  if (field === 'reference' || schema === (referenceSchema as unknown))
+    throw new AppError('invalid_request', 'reference must be 1 to 64 of A-Z a-z 0-9 . _ : -');
+  throw new AppError(
+    'invalid_request',
+    issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request body is not valid.',
+  );
+}
+
+function methodNotAllowed(allow: string) {
+  return (_req: Request, res: Response) => {
+    res.setHeader('Allow', allow);
+    sendError(res, new AppError('method_not_allowed', `This endpoint takes ${allow}.`));
+  };
+}
+
+/** The route pattern (not the id) for metrics. */
+function routeOf(req: Request): string {
+  const route = (req.route as { path?: string } | undefined)?.path;
+  return route ? `/integrator/v1${route}` : 'unmatched';
+}

@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import { AppError } from '../errors';
+import { deadlineJob } from '../jobs/verification-job';
+import type { KeyValueStore } from '../storage/key-value-store';
+import { deleteVerification } from '../verification/delete-verification';
+import { hashOf } from '../verification/flow-store';
+import { newVerificationId } from '../verification/start-verification';
+import type { VerificationDeps } from '../verification/verification-deps';
+import type { VerificationMeta, VerificationStatus } from '../verification/verification-store';
+
+/** What the lender sees of a verification. */
+export interface LenderView {
+  id: string;
+  reference: string | null;
+  status: VerificationStatus;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreateInput {
+  reference: string;
+  iban?: string | undefined;
+  language?: string | undefined;
+}
+
+export interface LenderSettings {
+  publicBaseUrl: URL;
+  ticketTtlMs: number;
+}
+
+/** The lender's side of verifications: create with a start ticket, read, list by reference, report, delete. */
+export function createLenderVerifications(deps: VerificationDeps, settings: LenderSettings, audit: Logger) {
+  const { verifications, kv, keys, clock, cipher } = deps;
+
+  const view = (id: string, meta: VerificationMeta): LenderView => {
+    // An abandoned flow is expired from the moment its deadline passes, before its job records it.
+    const lapsed =
+      (meta.status === 'created' || meta.status === 'awaiting_user') && clock() > meta.awaitingUntil;
+    return {
+      id,
+      reference: meta.reference ?? null,
+      status: lapsed ? 'expired' : meta.status,
+      error: lapsed
+        ? meta.status === 'created'
+          ? 'ticket_expired'
+          : 'flow_expired'
+        : (meta.error?.code ?? null),
+      created_at: new Date(meta.createdAt).toISOString(),
+      updated_at: new Date(meta.updatedAt ?? meta.createdAt).toISOString(),
+    };
+  };
+
+  const find = async (id: string) => {
+    const current = await verifications.read(id);
+    if (current) return current;
+    if (await verifications.existed(id))
+      throw new AppError('gone', 'This verification was deleted or is past its retention period.');
+    throw new AppError('not_found', 'No verification with this id.');
+  };
+
+  return {
+    async create(input: CreateInput) {
+      const id = newVerificationId();
+      const { ticket, ticketHash, expiresAt } = await deps.tickets.issue(id, settings.ticketTtlMs);
+      const now = clock();
+      const prefill =
+        input.iban || input.language
+          ? cipher.seal(JSON.stringify({ iban: input.iban, language: input.language }), keys.meta(id))
+          : undefined;
+      // Queued before the state exists: an unused ticket's verification is expired on time.
+      await deps.jobs.add(deadlineJob(id, expiresAt - now));
+      await verifications.create(id, {
+        status: 'created',
+        flowId: '',
+        createdAt: now,
+        updatedAt: now,
+        awaitingUntil: expiresAt,
+        reference: input.reference,
+        ticketHash,
+        ...(prefill ? { prefill } : {}),
+      });
+      await appendToIndex(kv, keys.referenceIndex(hashOf(input.reference)), id, deps.settings.retentionMs);
+      deps.logger.info({ verificationId: id }, 'verification created by the lender');
+      const startUrl = new URL('verification/start', withSlash(settings.publicBaseUrl));
+      startUrl.searchParams.set('ticket', ticket);
+      return {
+        id,
+        reference: input.reference,
+        status: 'created' as const,
+        start_url: startUrl.toString(),
+        expires_at: new Date(expiresAt).toISOString(),
+      };
+    },
+
+    async read(id: string): Promise<LenderView> {
+      return view(id, (await find(id)).meta);
+    },
+
+    async list(reference: string): Promise<LenderView[]> {
+      const raw = await kv.get(keys.referenceIndex(hashOf(reference)));
+      const ids = raw ? (JSON.parse(raw) as string[]) : [];
+      const items: LenderView[] = [];
+      for (const id of ids.slice().reverse()) {
+        const current = await verifications.read(id);
+        if (current && current.meta.reference === reference) items.push(view(id, current.meta));
+      }
+      return items;
+    },
+
+    /** The provider's report object, as stored; every read leaves an audit line (never the content). */
+    async report(id: string, keyId: string): Promise<string> {
+      let outcome = 'error';
+      let reference: string | null = null;
+      try {
+        const current = await find(id);
+        reference = current.meta.reference ?? null;
+        if (current.meta.status !== 'ready') {
+          outcome = 'not_ready';
+          const ended =
+            current.meta.status !== 'created' &&
+            current.meta.status !== 'awaiting_user' &&
+            current.meta.status !== 'processing';
+          throw new AppError(
+            'report_not_ready',
+            ended
+              ? `This verification ended without a report (status ${current.meta.status}).`
+              : 'The report is not ready yet. Wait for the webhook or read the verification again later.',
+          );
+        }
+        const sealed = await kv.get(keys.report(id));
+        if (sealed === null) {
+          outcome = 'gone';
+          throw new AppError('gone', 'The report is past its retention period.');
+        }
+        const report = cipher.open(sealed, keys.report(id));
+        outcome = 'served';
+        return report;
+      } catch (err) {
+        if (err instanceof AppError && outcome === 'error') outcome = err.code;
+        throw err;
+      } finally {
+        audit.info(
+          { audit: 'report_read', keyId, verificationId: id, reference, outcome },
+          'report read by the lender',
+        );
+      }
+    },
+
+    async remove(id: string): Promise<void> {
+      const current = await verifications.read(id);
+      if (current?.meta.ticketHash) await deps.tickets.remove(current.meta.ticketHash);
+      await deleteVerification(deps, id);
+    },
+  };
+}
+
+export type LenderVerifications = ReturnType<typeof createLenderVerifications>;
+
+/** Appends to a small JSON list by compare-and-set (a reference has a handful of verifications). */
+async function appendToIndex(kv: KeyValueStore, key: string, id: string, ttlMs: number): Promise<void> {
+  for (;;) {
+    const raw = await kv.get(key);
+    const ids = raw ? (JSON.parse(raw) as string[]) : [];
+    const next = [...ids.slice(-99), id];
+    if (await kv.compareAndSet(key, raw, JSON.stringify(next), ttlMs)) return;
+  }
+}
+
+function withSlash(url: URL): URL {
+  const copy = new URL(url.toString());
+  if (!copy.pathname.endsWith('/')) copy.pathname += '/';
+  return copy;
+}

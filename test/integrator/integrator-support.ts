@@ -1,0 +1,76 @@
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import type { RuntimeOptions } from '../../src/server';
+import { decideInWidget, followCallback, sleep, startTestServer, type TestServer } from '../support/harness';
+
+export const KEY_A = 'key-a-' + 'a'.repeat(40);
+export const KEY_B = 'key-b-' + 'b'.repeat(40);
+
+export interface LenderServer extends TestServer {
+  lender(key?: string): {
+    post(path: string, body: unknown, headers?: Record<string, string>): request.Test;
+    get(path: string): request.Test;
+    delete(path: string): request.Test;
+  };
+}
+
+/** A test server with the integrator API on (two keys, as during a rotation). */
+export async function startLenderServer(
+  sandbox: Sandbox,
+  env: Record<string, string> = {},
+  prefix?: string,
+  runtime?: RuntimeOptions,
+): Promise<LenderServer> {
+  const server = await startTestServer({
+    sandbox,
+    env: { INTEGRATOR_API_KEYS: `${KEY_A},${KEY_B}`, ...env },
+    ...(prefix ? { prefix } : {}),
+    ...(runtime ? { runtime } : {}),
+  });
+  return Object.assign(server, {
+    lender(key = KEY_A) {
+      const auth = { authorization: `Bearer ${key}` };
+      return {
+        post: (path: string, body: unknown, headers: Record<string, string> = {}) =>
+          request(server.url)
+            .post(`/integrator/v1${path}`)
+            .set({ ...auth, 'content-type': 'application/json', ...headers })
+            .send(JSON.stringify(body)),
+        get: (path: string) => request(server.url).get(`/integrator/v1${path}`).set(auth),
+        delete: (path: string) => request(server.url).delete(`/integrator/v1${path}`).set(auth),
+      };
+    },
+  });
+}
+
+/** The path and query of a start_url, for a supertest agent of the same server. */
+export const startPath = (startUrl: string) => {
+  const u = new URL(startUrl);
+  return u.pathname + u.search;
+};
+
+/** A browser follows the lender's start link and approves in the widget; returns the flow id. */
+export async function applicantApproves(agent: TestAgent, startUrl: string): Promise<string> {
+  const start = await agent.get(startPath(startUrl)).set('sec-fetch-site', 'cross-site').expect(302);
+  const callback = await decideInWidget(start.headers.location as string, 'approve');
+  const flowId = new URL(callback).searchParams.get('flow_id') as string;
+  expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+  return flowId;
+}
+
+/** Reads the verification through the API until it has one of these statuses. */
+export async function lenderWaitsFor(
+  server: LenderServer,
+  id: string,
+  statuses: string[],
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await server.lender().get(`/verifications/${id}`).expect(200);
+    if (statuses.includes(res.body.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`still ${res.body.status} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
