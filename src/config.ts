@@ -273,7 +273,9 @@ export function loadConfig(env: Env): Config {
 
   const apiKeys = e.INTEGRATOR_API_KEYS ?? [];
   if (apiKeys.some((k) => k.length < 32 || !/^[\x21-\x7e]+$/.test(k)))
-    problems.push('INTEGRATOR_API_KEYS: each key must be at least 32 printable ASCII characters (openssl rand -hex 32)');
+    problems.push(
+      'INTEGRATOR_API_KEYS: each key must be at least 32 printable ASCII characters (openssl rand -hex 32)',
+    );
   if (e.REQUIRE_START_TICKET === 'true' && apiKeys.length === 0)
     problems.push('REQUIRE_START_TICKET: needs INTEGRATOR_API_KEYS (tickets come from the integrator API)');
 

@@ -17,7 +17,9 @@ export async function checkRedisDurability(client: RedisConnection['client'], lo
         'Redis maxmemory-policy is not noeviction: queued jobs and webhook events can be evicted',
       );
     if (aof === '0')
-      logger.warn('Redis runs without AOF (appendonly no): queued jobs and webhook events are lost if Redis restarts');
+      logger.warn(
+        'Redis runs without AOF (appendonly no): queued jobs and webhook events are lost if Redis restarts',
+      );
   } catch (err) {
     logger.warn({ err: { message: (err as Error).message } }, 'could not read Redis persistence settings');
   }

@@ -10,6 +10,7 @@ import {
   startTestSandbox,
   startTestServer,
   type TestServer,
+  holdsData,
 } from '../support/harness';
 import {
   inspectCluster,
@@ -72,7 +73,8 @@ const errorLines = (server: TestServer) =>
     .filter((line) => line.trim() !== '' && (JSON.parse(line) as { level: number }).level >= 50);
 
 /** Everything but rate-limit counters, which hold no user data. */
-const dataKeys = async (prefix: string) => (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:'));
+const dataKeys = async (prefix: string) =>
+  (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:') && holdsData(k));
 const nonSessionKeys = async (prefix: string) =>
   (await dataKeys(prefix)).filter((k) => !k.includes(':sess:'));
 const verificationKeys = async (prefix: string) => (await dataKeys(prefix)).filter((k) => k.includes('{v:'));

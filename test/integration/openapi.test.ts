@@ -9,6 +9,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/harness';
+import { applicantApproves, lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -121,5 +122,55 @@ describe('openapi.yaml describes what the server really answers', () => {
     conforms('get', '/api/verification', await agent.get('/api/verification'));
 
     expect(new Set(checked).size).toBeGreaterThanOrEqual(13);
+  });
+
+  it('validates the real answers of the integrator API', async () => {
+    const lenderServer = await startLenderServer(sandbox);
+    try {
+      const api = lenderServer.lender();
+      const made = await api.post('/verifications', { reference: 'oa-1', language: 'de' });
+      conforms('post', '/integrator/v1/verifications', made);
+      conforms(
+        'post',
+        '/integrator/v1/verifications',
+        await api.post('/verifications', { reference: 'bad ref' }),
+      );
+      conforms(
+        'post',
+        '/integrator/v1/verifications',
+        await lenderServer.lender('x'.repeat(40)).post('/verifications', {}),
+      );
+      conforms('get', '/integrator/v1/verifications', await api.get('/verifications?reference=oa-1'));
+      conforms('get', '/integrator/v1/verifications', await api.get('/verifications'));
+      const id = made.body.id as string;
+      conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${id}`));
+      conforms(
+        'get',
+        '/integrator/v1/verifications/{id}/report',
+        await api.get(`/verifications/${id}/report`),
+      );
+      await applicantApproves(lenderServer.agent(), made.body.start_url);
+      await lenderWaitsFor(lenderServer, id, ['ready']);
+      conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${id}`));
+      conforms(
+        'get',
+        '/integrator/v1/verifications/{id}/report',
+        await api.get(`/verifications/${id}/report`),
+      );
+      conforms('delete', '/integrator/v1/verifications/{id}', await api.delete(`/verifications/${id}`));
+      conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${id}`));
+      conforms(
+        'get',
+        '/integrator/v1/verifications/{id}/report',
+        await api.get(`/verifications/${id}/report`),
+      );
+      conforms(
+        'get',
+        '/integrator/v1/verifications/{id}',
+        await api.get('/verifications/ver_' + 'A'.repeat(22)),
+      );
+    } finally {
+      await lenderServer.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import {
   startTestSandbox,
   startTestServer,
   type TestServer,
+  holdsData,
 } from '../support/harness';
 import { concurrentPollsAcrossInstances, CookieBrowser } from '../support/scenarios';
 
@@ -39,7 +40,7 @@ async function server(env: Record<string, string> = {}, prefix?: string): Promis
 }
 
 const dataKeys = async (prefix: string) =>
-  (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:') && !k.includes(':sess:'));
+  (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:') && !k.includes(':sess:') && holdsData(k));
 
 async function completedAgent(s: TestServer) {
   const agent = s.agent();
@@ -118,8 +119,12 @@ describe('two instances sharing one Redis', () => {
 describe('the refresh lock under contention', () => {
   it('50 concurrent token requests on two instances after expiry: one refresh, one token for all', async () => {
     sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
-    const a = await server({ REFRESH_SKEW_S: '0' });
-    const b = await server({ REFRESH_SKEW_S: '0', PUBLIC_BASE_URL: a.url }, a.prefix);
+    // The report job asks once right after the callback, then not for 30 s: the refreshes counted are ours.
+    const a = await server({ REFRESH_SKEW_S: '0', REPORT_POLL_INTERVAL_MS: '30000' });
+    const b = await server(
+      { REFRESH_SKEW_S: '0', REPORT_POLL_INTERVAL_MS: '30000', PUBLIC_BASE_URL: a.url },
+      a.prefix,
+    );
     await completedAgent(a);
     const tokensKey = (await dataKeys(a.prefix)).find((k) => k.endsWith(':tokens')) as string;
     const id = /\{v:([^}]+)\}/.exec(tokensKey)?.[1] as string;
@@ -153,6 +158,7 @@ describe('refresh failures are states, not crashes', () => {
   });
 
   it('a revoked grant (401 on the report, refresh refused): expired, not a 500', async () => {
+    sandbox.configure({ reportDelayMs: 60_000 });
     const s = await server();
     const agent = await completedAgent(s);
     sandbox.revokeAll();

@@ -132,6 +132,12 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   };
 }
 
+/**
+ * Keys that hold something of a verification. The `known` tombstone holds only "1": it outlives
+ * deletion so that the lender's reads answer 410 gone rather than 404.
+ */
+export const holdsData = (key: string): boolean => !key.endsWith(':known');
+
 /** A plain Redis client for inspecting and cleaning up what the server stored. */
 export async function inspectRedis(): Promise<
   RedisClientType & {
@@ -147,9 +153,11 @@ export async function inspectRedis(): Promise<
       for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);
       return keys.sort();
     },
+    /** Drops the prefix's keys and its job queue's (`{<prefix>jobs}…`, hash-tagged). */
     async dropPrefix(prefix: string) {
-      for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 }))
-        if (batch.length) await client.del(batch);
+      for (const match of [`${prefix}*`, `{${prefix}jobs}*`])
+        for await (const batch of client.scanIterator({ MATCH: match, COUNT: 500 }))
+          for (const key of batch) await client.del(key);
     },
   });
 }
