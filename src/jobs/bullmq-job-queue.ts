@@ -18,6 +18,7 @@ export interface BullmqQueueSettings {
 const QUEUE_NAME = 'work';
 /** A processor that throws (Redis hiccup, a bug) is retried with backoff this many times before it is a dead letter. */
 const ERROR_ATTEMPTS = 12;
+const CLOSE_GRACE_MS = 5000;
 
 /**
  * The jobs of a Redis deployment on BullMQ: delayed jobs for "not yet", stalled-job recovery when an
@@ -91,10 +92,17 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
       });
     },
     async close() {
-      await worker?.close();
-      await queue.close();
-      await worker?.disconnect();
-      await queue.disconnect();
+      // Running jobs get a few seconds to finish; past that they are abandoned to the stall check
+      // of another instance (they are idempotent), so shutdown stays bounded.
+      const graceful = worker?.close() ?? Promise.resolve();
+      const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), CLOSE_GRACE_MS).unref());
+      if ((await Promise.race([graceful, timer])) === 'late') {
+        logger.warn('job worker did not stop in time; leaving its jobs to the stall check');
+        await worker?.close(true).catch(() => undefined);
+      }
+      await queue.close().catch(() => undefined);
+      await worker?.disconnect().catch(() => undefined);
+      await queue.disconnect().catch(() => undefined);
     },
   };
 }

@@ -16,7 +16,9 @@ import {
   sendRaw,
   snapshotRedis,
   startApprovedFlow,
+  expectAnswer,
   type ApprovedFlow,
+  type Expectation,
   type Reply,
   type SendOptions,
 } from './security-support';
@@ -48,16 +50,6 @@ afterAll(async () => {
  */
 type Need = 'own' | 'other' | 'used';
 type Scene = Partial<Record<Need, ApprovedFlow>>;
-
-type Expectation =
-  /** Our JSON error shape, with a request id. */
-  | { json: number; code: string }
-  /** Answered by the HTTP server before the app: same shape, request id null. */
-  | { protocol: number; code: string }
-  /** GET /callback and navigations to /verification/start: only ever the configured return URL, `/?verification=failed&reason=<code>`. */
-  | { returnTo: string }
-  /** The hostile part is ignored and the request answered normally; it still changes nothing. */
-  | { ok: number };
 
 interface Row {
   name: string;
@@ -1637,29 +1629,6 @@ async function prepare(needs: Need[] = []): Promise<Scene> {
 
 /** The scene's states and codes are secrets: no answer may carry them either. */
 const secretsOf = (scene: Scene) => Object.values(scene).flatMap((f) => [f.state, f.code]);
-
-function expectAnswer(reply: Reply, expected: Expectation): void {
-  const context = `${reply.status} ${JSON.stringify(reply.headers.location ?? '')} ${reply.text.slice(0, 300)}`;
-  if ('returnTo' in expected) {
-    expect({ status: reply.status, location: reply.headers.location }).toEqual({
-      status: 302,
-      location: `/?verification=failed&reason=${expected.returnTo}`,
-    });
-    return;
-  }
-  if ('ok' in expected) {
-    expect(reply.status).toBe(expected.ok);
-    expect(reply.headers.location).toBeUndefined();
-    if (reply.json !== undefined) expect(reply.json).not.toHaveProperty('error.code');
-    return;
-  }
-  const status = 'json' in expected ? expected.json : expected.protocol;
-  expect([reply.status, context]).toEqual([status, context]);
-  expect(reply.headers['content-type']).toMatch(/^application\/json/);
-  expect(reply.headers.location).toBeUndefined();
-  const requestId = 'json' in expected ? reply.headers['x-request-id'] : null;
-  expect(reply.json).toEqual({ error: { code: expected.code, message: expect.any(String), requestId } });
-}
 
 describe.each(groups)('%s refuses hostile input and changes nothing', (_group, rows) => {
   it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {

@@ -217,9 +217,10 @@ describe('docker-compose.yml: sandbox', () => {
 });
 
 describe('docker-compose.yml: redis', () => {
-  it('keeps an append-only file on a named volume and has a health check', () => {
+  it('keeps an append-only file on a named volume, never evicts (queued jobs), and has a health check', () => {
     const command = commandOf('redis');
     expect(command[command.indexOf('--appendonly') + 1]).toBe('yes');
+    expect(command[command.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
     const volumes = (service('redis').volumes as string[]).map((v) => v.split(':'));
     const data = volumes.find(([, target]) => target === '/data');
     expect(data).toBeDefined();
