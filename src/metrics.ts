@@ -45,6 +45,11 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const reportPathMisconfigured = new Counter({
+    name: 'bff_report_path_misconfigured_total',
+    help: 'Times every income report request answered 404 for longer than REPORT_PATH_ALERT_AFTER_S (check FINX_REPORT_PATH)',
+    registers: [registry],
+  });
   for (const event of ['started', 'completed', 'ready', 'cancelled', 'failed', 'expired'])
     flows.inc({ event }, 0);
 
@@ -56,5 +61,6 @@ export function createMetrics(): Metrics {
     reportCache: (outcome) => reportCache.inc({ outcome }),
     storeError: () => storeErrors.inc(),
     refreshLockWait: (ms) => lockWait.observe(ms / 1000),
+    reportPathMisconfigured: () => reportPathMisconfigured.inc(),
   };
 }

@@ -10,6 +10,8 @@ export interface Telemetry {
   reportCache(outcome: 'hit' | 'miss'): void;
   storeError(): void;
   refreshLockWait(ms: number): void;
+  /** Every report request answered 404 for longer than REPORT_PATH_ALERT_AFTER_S. */
+  reportPathMisconfigured(): void;
 }
 
 export const noTelemetry: Telemetry = {
@@ -19,4 +21,5 @@ export const noTelemetry: Telemetry = {
   reportCache: () => undefined,
   storeError: () => undefined,
   refreshLockWait: () => undefined,
+  reportPathMisconfigured: () => undefined,
 };

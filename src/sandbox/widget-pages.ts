@@ -95,11 +95,10 @@ export function messagePage(title: string, message: string): string {
   return page(title, 'en', `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
 }
 
-export interface CallbackMessage {
-  location: string;
-  query: Record<string, string>;
-  url: string;
-}
+/** The older `{ location, query, url }` with string flags, or the newer `{ link, query }` with booleans. */
+export type CallbackMessage =
+  | { location: string; query: Record<string, string>; url: string }
+  | { link: string; query: Record<string, string | boolean> };
 
 /** Iframe mode: the callback travels to the parent by postMessage; the data sits in an inert JSON block. */
 export function embeddedDonePage(message: CallbackMessage): string {

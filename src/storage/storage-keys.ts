@@ -13,6 +13,8 @@ export interface StorageKeys {
   /** Poll counter of one browser (owner hash) for one verification, beside its state for one round trip. */
   pollCount(verificationId: string, subject: string): string;
   rateLimit(scope: string, subject: string): string;
+  /** The verifications a browser (owner hash) started, so DELETE can forget all of them: one key, its own hash tag. */
+  ownerVerifications(ownerHash: string): string;
   allOf(verificationId: string): string[];
 }
 
@@ -28,6 +30,7 @@ export function createStorageKeys(prefix: string): StorageKeys {
     pollLease: (id) => v(id, 'lease:poll'),
     pollCount: (id, subject) => v(id, `rl:poll:${subject}`),
     rateLimit: (scope, subject) => `${prefix}rl:${scope}:${subject}`,
+    ownerVerifications: (ownerHash) => `${prefix}{o:${ownerHash}}:verifications`,
     allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh', 'lease:poll'].map((name) => v(id, name)),
   };
 }

@@ -158,7 +158,17 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
       throw err;
     }
 
-    if (outcome.kind === 'not_ready') return notYet(outcome.retryAfterMs);
+    if (outcome.kind === 'not_ready') {
+      if (deps.reportPaths?.record(meta.flowId, outcome.notFound ? 'not_found' : 'other')) {
+        return fail(
+          'failed',
+          'report_path_misconfigured',
+          'The income report could not be fetched because of a server configuration problem.',
+        );
+      }
+      return notYet(outcome.retryAfterMs);
+    }
+    deps.reportPaths?.record(meta.flowId, 'found');
     const reportJson = JSON.stringify(outcome.report);
     const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
     const next: VerificationMeta = { ...meta, status: 'ready', reportVersion };

@@ -14,6 +14,11 @@ export interface StartInput {
 export interface StartResult {
   verificationId: string;
   location: string;
+  /**
+   * Origins the page may accept the widget's postMessage from: this flow's widget origin first,
+   * then the allow-list (the widget may move between the provider's hosts while it runs).
+   */
+  widgetOrigins: string[];
 }
 
 /**
@@ -37,12 +42,16 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
     throw providerFailure(err);
   }
   assertAllowedWidget(link.location, settings.widgetAllowedOrigins);
+  const widgetOrigin = new URL(link.location).origin;
 
   const verificationId = randomBytes(16).toString('base64url');
   const now = clock();
+  const ownerHash = hashOf(input.owner);
+  // Indexed first, so nothing of this verification exists that a DELETE of the browser could miss.
+  await deps.kv.addToSet(deps.keys.ownerVerifications(ownerHash), verificationId, settings.retentionMs);
   await deps.flows.create(stateHash, {
     verificationId,
-    ownerHash: hashOf(input.owner),
+    ownerHash,
     flowId: link.flowId,
     createdAt: now,
   });
@@ -52,10 +61,15 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
     createdAt: now,
     awaitingUntil: now + settings.flowTtlMs,
     stateHash,
+    widgetOrigin,
   });
   deps.telemetry.flow('started');
   deps.logger.info({ verificationId }, 'verification started');
-  return { verificationId, location: link.location };
+  return {
+    verificationId,
+    location: link.location,
+    widgetOrigins: [...new Set([widgetOrigin, ...settings.widgetAllowedOrigins])],
+  };
 }
 
 function assertAllowedWidget(location: string, allowed: string[]): void {

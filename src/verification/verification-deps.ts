@@ -7,6 +7,7 @@ import type { Telemetry } from '../telemetry';
 import type { TokenService } from '../tokens/token-service';
 import type { TokenStore } from '../tokens/token-store';
 import type { FlowStore } from './flow-store';
+import type { ReportPathMonitor } from './report-path-monitor';
 import type { VerificationStore } from './verification-store';
 
 export interface VerificationSettings {
@@ -36,4 +37,6 @@ export interface VerificationDeps {
   logger: Logger;
   telemetry: Telemetry;
   settings: VerificationSettings;
+  /** Tells a wrong FINX_REPORT_PATH from reports not ready yet; absent: never judged. */
+  reportPaths?: ReportPathMonitor;
 }
