@@ -47,7 +47,7 @@ export function createMetrics(): Metrics {
   });
   const reportPathMisconfigured = new Counter({
     name: 'bff_report_path_misconfigured_total',
-    help: 'Times every income report request answered 404 for longer than REPORT_PATH_ALERT_AFTER_S (check FINX_REPORT_PATH)',
+    help: 'Times every income report request answered 404 for longer than REPORT_PATH_ALERT_S (check FINX_REPORT_PATH)',
     registers: [registry],
   });
   for (const event of ['started', 'completed', 'ready', 'cancelled', 'failed', 'expired'])

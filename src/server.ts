@@ -179,9 +179,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 export interface HttpServerOptions {
   /** Read when a protocol-level error happens, so it may be set after the server is created. */
   logger?: Logger | undefined;
-  /** Whole request, headers and body (HTTP_REQUEST_TIMEOUT_MS); past it: 408. */
+  /** Whole request, headers and body (HTTP_TIMEOUT_MS); past it: 408. */
   requestTimeoutMs?: number;
-  /** Request headers (HTTP_HEADERS_TIMEOUT_MS); past it: 408. */
+  /** Request headers (at most 10 s of HTTP_TIMEOUT_MS); past it: 408. */
   headersTimeoutMs?: number;
 }
 

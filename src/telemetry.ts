@@ -10,7 +10,7 @@ export interface Telemetry {
   reportCache(outcome: 'hit' | 'miss'): void;
   storeError(): void;
   refreshLockWait(ms: number): void;
-  /** Every report request answered 404 for longer than REPORT_PATH_ALERT_AFTER_S. */
+  /** Every report request answered 404 for longer than REPORT_PATH_ALERT_S. */
   reportPathMisconfigured(): void;
 }
 

@@ -40,7 +40,7 @@ export interface TokenServiceDeps {
   refreshSkewMs: number;
   lockLeaseMs: number;
   lockWaitMs: number;
-  /** Assumed lifetime of an access token whose answer had no usable `expires_in` (FINX_DEFAULT_TOKEN_LIFETIME_S). */
+  /** Assumed lifetime of an access token whose answer had no usable `expires_in` (FINX_TOKEN_LIFETIME_S). */
   defaultLifetimeS: number;
 }
 
