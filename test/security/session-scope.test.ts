@@ -4,7 +4,6 @@ import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   HIGH_RATE_LIMITS,
   inspectRedis,
-  pollUntil,
   startTestSandbox,
   startTestServer,
   type TestServer,
