@@ -26,6 +26,8 @@ export interface ProviderVariants {
   messageShape: 'classic' | 'link';
   /** Host name the widget location uses instead of the sandbox's own (a second widget host); null: none. */
   widgetHost: string | null;
+  /** Host name the widget completes on (it moves between the provider's hosts mid-flow); null: its own. */
+  completeHost: string | null;
   /** Where reports are served: `path` /rest/income-reports/{id} (default) or only `query` /rest/income-report?id={id}. */
   reportPath: 'path' | 'query';
 }
@@ -79,6 +81,7 @@ export const defaultSandboxOptions: SandboxOptions = Object.freeze({
     cancelFlag: 'cancel',
     messageShape: 'classic',
     widgetHost: null,
+    completeHost: null,
     reportPath: 'path',
   }),
 });
@@ -102,6 +105,10 @@ const variantsSchema = z.strictObject({
   cancelFlag: z.enum(['cancel', 'abort']),
   messageShape: z.enum(['classic', 'link']),
   widgetHost: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name')
+    .nullable(),
+  completeHost: z
     .string()
     .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name')
     .nullable(),

@@ -82,7 +82,10 @@ export function createWidgetRoutes(state: SandboxState): Router {
       html(res, 404, unknownLink);
       return;
     }
-    html(res, 200, widgetPage(token, link));
+    const { completeHost } = state.options().variants;
+    const action = new URL('/widget/complete', `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+    if (completeHost) action.hostname = completeHost;
+    html(res, 200, widgetPage(token, link, completeHost ? action.toString() : '/widget/complete'));
   });
 
   router.post('/widget/complete', express.urlencoded({ extended: false, limit: '8kb' }), (req, res) => {
