@@ -21,6 +21,7 @@ import { openapiRoutes } from './http/openapi-routes';
 import { createTokenService } from './tokens/token-service';
 import { createTokenStore } from './tokens/token-store';
 import { createFlowStore } from './verification/flow-store';
+import { createOwnerIndex } from './verification/owner-index';
 import { createVerificationReader } from './verification/read-verification';
 import { createReportPathMonitor } from './verification/report-path-monitor';
 import type { VerificationDeps } from './verification/verification-deps';
@@ -115,6 +116,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     keys,
     flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
     verifications: createVerificationStore({ kv, keys, retentionMs }),
+    owners: createOwnerIndex({
+      kv,
+      keys,
+      ttlMs: (config.flow.ttlS + config.report.readyTimeoutS) * 1000 + retentionMs,
+    }),
     tokenStore,
     tokens,
     provider,

@@ -33,9 +33,9 @@ export async function deleteBrowserVerifications(
   owner: string | undefined,
   currentId: string | undefined,
 ): Promise<void> {
-  const indexKey = owner === undefined ? undefined : deps.keys.ownerVerifications(hashOf(owner));
+  const ownerHash = owner === undefined ? undefined : hashOf(owner);
   const ids = new Set(currentId === undefined ? [] : [currentId]);
-  if (indexKey) for (const id of await deps.kv.setMembers(indexKey)) ids.add(id);
+  if (ownerHash) for (const id of await deps.owners.list(ownerHash)) ids.add(id);
   for (const id of ids) await deleteVerification(deps, id);
-  if (indexKey) await deps.kv.delete([indexKey]);
+  if (ownerHash) await deps.owners.remove(ownerHash);
 }

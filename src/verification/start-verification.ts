@@ -48,7 +48,7 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
   const now = clock();
   const ownerHash = hashOf(input.owner);
   // Indexed first, so nothing of this verification exists that a DELETE of the browser could miss.
-  await deps.kv.addToSet(deps.keys.ownerVerifications(ownerHash), verificationId, settings.retentionMs);
+  await deps.owners.add(ownerHash, verificationId);
   await deps.flows.create(stateHash, {
     verificationId,
     ownerHash,

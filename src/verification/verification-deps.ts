@@ -7,6 +7,7 @@ import type { Telemetry } from '../telemetry';
 import type { TokenService } from '../tokens/token-service';
 import type { TokenStore } from '../tokens/token-store';
 import type { FlowStore } from './flow-store';
+import type { OwnerIndex } from './owner-index';
 import type { ReportPathMonitor } from './report-path-monitor';
 import type { VerificationStore } from './verification-store';
 
@@ -29,6 +30,7 @@ export interface VerificationDeps {
   keys: StorageKeys;
   flows: FlowStore;
   verifications: VerificationStore;
+  owners: OwnerIndex;
   tokenStore: TokenStore;
   tokens: TokenService;
   provider: ProviderClient;
