@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors';
 import type { KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
@@ -37,13 +36,6 @@ export async function enforceRateLimits(
       });
     }
   }
-}
-
-export function rateLimit(kv: KeyValueStore, keys: StorageKeys, rules: RateRule[]) {
-  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    await enforceRateLimits(kv, keys, rules, req);
-    next();
-  };
 }
 
 /** Hashed: the owner binding itself must not appear in key names. */
