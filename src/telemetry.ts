@@ -12,6 +12,8 @@ export interface Telemetry {
   refreshLockWait(ms: number): void;
   /** A background job run ended: done, retry (not yet) or failed (dead letter). */
   job(name: string, outcome: 'done' | 'retry' | 'failed' | 'error'): void;
+  /** Every report request answered 404 for longer than REPORT_PATH_ALERT_S. */
+  reportPathMisconfigured(): void;
 }
 
 export const noTelemetry: Telemetry = {
@@ -22,4 +24,5 @@ export const noTelemetry: Telemetry = {
   storeError: () => undefined,
   refreshLockWait: () => undefined,
   job: () => undefined,
+  reportPathMisconfigured: () => undefined,
 };

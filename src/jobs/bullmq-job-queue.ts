@@ -41,6 +41,7 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
   });
   queue.on('error', (err) => logger.warn({ err }, 'job queue connection error'));
   let worker: Worker | undefined;
+  let workerConnection: Redis | Cluster | undefined;
 
   const add = async (spec: JobSpec) => {
     await queue.add(spec.name, spec.data, { jobId: spec.id, delay: spec.delayMs ?? 0 });
@@ -77,8 +78,9 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
       };
     },
     start(processors) {
+      workerConnection = connect(settings.redis, { maxRetriesPerRequest: null });
       worker = new Worker(QUEUE_NAME, (job, token) => runJob(processors, job, token), {
-        connection: connect(settings.redis, { maxRetriesPerRequest: null }),
+        connection: workerConnection,
         prefix,
         concurrency: settings.concurrency,
         lockDuration: settings.stalledAfterMs,
@@ -93,16 +95,15 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
     },
     async close() {
       // Running jobs get a few seconds to finish; past that they are abandoned to the stall check
-      // of another instance (they are idempotent), so shutdown stays bounded.
-      const graceful = worker?.close() ?? Promise.resolve();
-      const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), CLOSE_GRACE_MS).unref());
-      if ((await Promise.race([graceful, timer])) === 'late') {
+      // of another instance (they are idempotent), and the connections are cut, so shutdown stays
+      // bounded even when Redis (or a Cluster that never formed) does not answer.
+      const graceful = Promise.all([worker?.close(), queue.close()]).then(() => 'closed' as const);
+      const late = new Promise<'late'>((r) => setTimeout(() => r('late'), CLOSE_GRACE_MS).unref());
+      if ((await Promise.race([graceful.catch(() => 'closed' as const), late])) === 'late') {
         logger.warn('job worker did not stop in time; leaving its jobs to the stall check');
-        await worker?.close(true).catch(() => undefined);
+        void worker?.close(true).catch(() => undefined);
       }
-      await queue.close().catch(() => undefined);
-      await worker?.disconnect().catch(() => undefined);
-      await queue.disconnect().catch(() => undefined);
+      for (const connection of [workerConnection, producer]) connection?.disconnect();
     },
   };
 }

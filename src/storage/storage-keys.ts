@@ -20,6 +20,8 @@ export interface StorageKeys {
   referenceIndex(referenceHash: string): string;
   /** An integrator request's Idempotency-Key (by hash) and the answer it got. */
   idempotency(keyHash: string): string;
+  /** The verifications a browser (owner hash) started, so DELETE can forget all of them: one key, its own hash tag. */
+  ownerVerifications(ownerHash: string): string;
   allOf(verificationId: string): string[];
 }
 
@@ -38,6 +40,7 @@ export function createStorageKeys(prefix: string): StorageKeys {
     tombstone: (id) => v(id, 'known'),
     referenceIndex: (hash) => `${prefix}ref:${hash}`,
     idempotency: (hash) => `${prefix}idem:${hash}`,
+    ownerVerifications: (ownerHash) => `${prefix}{o:${ownerHash}}:verifications`,
     allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh'].map((name) => v(id, name)),
   };
 }

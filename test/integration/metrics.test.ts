@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   decideInWidget,
@@ -104,6 +105,28 @@ describe('GET /metrics', () => {
     expect(refused.body.error.code).toBe('unauthorized');
     await server.agent().get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
     await server.agent().get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789').expect(200);
+  });
+
+  it('compares the token in constant time over equal-length digests, whatever length is sent (B15)', async () => {
+    server = await startTestServer({ sandbox, env: { METRICS_TOKEN: 'metrics-token-0123456789' } });
+    const compared: number[][] = [];
+    const spy = jest.spyOn(crypto, 'timingSafeEqual').mockImplementation((a, b) => {
+      compared.push([a.byteLength, b.byteLength]);
+      return Buffer.compare(Buffer.from(a as Uint8Array), Buffer.from(b as Uint8Array)) === 0;
+    });
+    try {
+      for (const given of ['', 'Bearer x', `Bearer ${'y'.repeat(500)}`, 'Bearer metrics-token-0123456789']) {
+        await server.agent().get('/metrics').set('Authorization', given);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(compared).toEqual([
+      [32, 32],
+      [32, 32],
+      [32, 32],
+      [32, 32],
+    ]);
   });
 
   it('in production without a token, /metrics is not served', async () => {

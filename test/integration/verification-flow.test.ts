@@ -226,6 +226,7 @@ describe('popup and iframe modes', () => {
     expect(created.body).toEqual({
       status: 'awaiting_user',
       location: expect.stringContaining(`${sandbox.url}/widget?token=`),
+      widgetOrigins: [sandbox.url],
     });
     const callback = new URL(await decideInWidget(created.body.location, 'approve'));
     const query = Object.fromEntries(callback.searchParams);

@@ -154,7 +154,16 @@ export async function completeFlow(base: string, flow: ApprovedFlow): Promise<Ap
   const res = await send(base, `/callback${flow.search}`, { cookie: flow.cookie });
   if (res.headers.location !== '/?verification=completed')
     throw new Error(`callback answered ${res.headers.location}`);
-  return { ...flow, cookie: sessionCookieOf(res) ?? flow.cookie };
+  const cookie = sessionCookieOf(res) ?? flow.cookie;
+  // The report job writes the report right after: wait for it, so a row's "nothing changed" holds.
+  const deadline = Date.now() + 5000;
+  const status = async () =>
+    ((await send(base, '/api/verification', { cookie })).json as { status?: string })?.status;
+  while ((await status()) === 'processing') {
+    if (Date.now() > deadline) throw new Error('the completed flow stayed processing');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { ...flow, cookie };
 }
 
 type Redis = Awaited<ReturnType<typeof inspectRedis>>;
