@@ -182,14 +182,21 @@ describe('refresh failures are states, not crashes', () => {
   });
 
   it('a 401 on the report triggers one refresh and one retry', async () => {
-    const s = await server();
-    const agent = await completedAgent(s);
-    sandbox.script('report', [
-      { status: 401, body: { error: { code: 1003, group: 'client', message: 'unauthorized' } } },
-    ]);
-    const res = await pollUntil(agent, ['ready']);
-    expect(res.body.report).toBeTruthy();
-    expect(sandbox.stats().refreshes).toBe(1);
+    // Not ready at the job's first request, so the scripted 401 meets its second one.
+    sandbox.configure({ reportDelayMs: 300 });
+    try {
+      const s = await server();
+      const agent = await completedAgent(s);
+      const before = sandbox.stats().refreshes;
+      sandbox.script('report', [
+        { status: 401, body: { error: { code: 1003, group: 'client', message: 'unauthorized' } } },
+      ]);
+      const res = await pollUntil(agent, ['ready']);
+      expect(res.body.report).toBeTruthy();
+      expect(sandbox.stats().refreshes - before).toBe(1);
+    } finally {
+      sandbox.configure({ reportDelayMs: 0 });
+    }
   });
 });
 
