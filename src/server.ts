@@ -33,6 +33,11 @@ import { createLenderVerifications } from './integrator/lender-verifications';
 import { createMemoryJobQueue } from './jobs/memory-job-queue';
 import { verificationProcessors } from './jobs/verification-job';
 import { checkRedisDurability } from './storage/redis-durability';
+import { createMemoryEventLog, createRedisEventLog, type EventLog } from './integrator/event-log';
+import { createWebhookAdmin } from './integrator/webhook-admin';
+import { createWebhookClient } from './integrator/webhook-client';
+import { createSettledHook, webhookProcessors, type WebhookEndpoint } from './jobs/webhook-job';
+import type { VerificationMeta } from './verification/verification-store';
 
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
@@ -46,6 +51,8 @@ export interface Runtime {
   redis: RedisConnection | undefined;
   kv: KeyValueStore;
   jobs: JobQueue;
+  /** The webhook event log (catch-up reads it; deliveries send from it). */
+  events: EventLog;
   close(): Promise<void>;
 }
 
@@ -55,7 +62,11 @@ export interface RuntimeOptions {
   clock?: () => number;
   /** Reuse an already running sandbox instead of starting the embedded one. */
   sandbox?: Sandbox;
+  /** Wraps the verification job's `settled` collaborator (tests simulate a crash right after the state change). */
+  interceptSettled?: (settled: Settled) => Settled;
 }
+
+type Settled = (verificationId: string, meta: VerificationMeta) => Promise<void>;
 
 /** The composition root: builds every collaborator from the configuration. Does not listen. */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -160,21 +171,52 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
   };
 
+  const events = redis
+    ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
+    : createMemoryEventLog({ retentionMs, clock });
+  const webhookEndpoint: WebhookEndpoint = { disabled: false };
+  const webhookUrl = config.webhooks.url;
+  const webhookClient = webhookUrl
+    ? createWebhookClient({
+        timeoutMs: config.webhooks.timeoutMs,
+        allowPrivate: config.webhooks.allowPrivate,
+      })
+    : undefined;
+  const settledHook: Settled = createSettledHook({ log: events, jobs, deliver: !!webhookUrl });
+  const settled = options.interceptSettled ? options.interceptSettled(settledHook) : settledHook;
+
   metrics.watchQueue(() => jobs.counts());
   jobs.start(
     instrumented(
-      verificationProcessors({
-        verifications,
-        tokens,
-        provider,
-        cipher,
-        keys,
-        clock,
-        logger,
-        telemetry,
-        settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
-        settled: async () => undefined,
-      }),
+      {
+        ...verificationProcessors({
+          verifications,
+          tokens,
+          provider,
+          cipher,
+          keys,
+          clock,
+          logger,
+          telemetry,
+          settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
+          settled,
+        }),
+        ...(webhookUrl && webhookClient
+          ? webhookProcessors({
+              log: events,
+              client: webhookClient,
+              settings: {
+                url: webhookUrl,
+                keys: config.webhooks.keys,
+                scheduleMs: config.webhooks.scheduleMs,
+              },
+              endpoint: webhookEndpoint,
+              clock,
+              logger,
+              telemetry: metrics,
+            })
+          : {}),
+      },
       (name, outcome) => telemetry.job(name, outcome),
     ),
   );
@@ -192,6 +234,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
             logger,
           ),
           idempotency: createIdempotency({ kv, keys, cipher }),
+          webhooks: createWebhookAdmin({
+            log: events,
+            jobs,
+            endpoint: webhookEndpoint,
+            deliver: !!webhookUrl,
+            telemetry: metrics,
+          }),
           observe: (route, status) => metrics.integratorRequest(route, status),
         })
       : undefined;
@@ -224,8 +273,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     redis,
     kv,
     jobs,
+    events,
     async close() {
       await jobs.close();
+      await webhookClient?.close();
       await provider.close();
       await redis?.close();
       if (ownsSandbox) await sandbox?.close();

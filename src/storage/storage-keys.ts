@@ -20,6 +20,8 @@ export interface StorageKeys {
   referenceIndex(referenceHash: string): string;
   /** An integrator request's Idempotency-Key (by hash) and the answer it got. */
   idempotency(keyHash: string): string;
+  /** The webhook event log's keys (sequence, log, data, delivery state, dead letters): one hash tag, so one script spans them. */
+  events(name: string): string;
   allOf(verificationId: string): string[];
 }
 
@@ -38,6 +40,7 @@ export function createStorageKeys(prefix: string): StorageKeys {
     tombstone: (id) => v(id, 'known'),
     referenceIndex: (hash) => `${prefix}ref:${hash}`,
     idempotency: (hash) => `${prefix}idem:${hash}`,
+    events: (name) => `${prefix}{events}:${name}`,
     allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh'].map((name) => v(id, name)),
   };
 }
