@@ -2,7 +2,7 @@ import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import os from 'node:os';
 import { decideInWidget, followCallback, sleep, startTestSandbox } from '../support/harness';
-import { applicantApproves, lenderWaitsFor } from './integrator-support';
+import { applicantApproves } from './integrator-support';
 import {
   OLD_SECRET,
   SECRET,
@@ -60,6 +60,11 @@ describe('webhooks: the lender is told when a verification ends', () => {
     expect(body.timestamp).toBe(view.body.updated_at);
     const report = await server.lender().get(`/verifications/${made.id}/report`).expect(200);
     expect(report.body).toEqual(sandbox.servedReport(flowId));
+    // The secret never leaves the server: not in a log line, not in an answer.
+    for (const secret of [SECRET, SECRET.slice('whsec_'.length)]) {
+      expect(server.logs.text()).not.toContain(secret);
+      expect(JSON.stringify((await server.lender().get('/events').expect(200)).body)).not.toContain(secret);
+    }
     expect(
       await metric(
         { server, receiver, close: async () => undefined },
