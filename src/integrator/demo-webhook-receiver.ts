@@ -108,3 +108,34 @@ export async function startDemoReceiver(options: ReceiverOptions): Promise<DemoR
       }),
   };
 }
+
+/**
+ * `npx ts-node --transpile-only src/integrator/demo-webhook-receiver.ts [port]`: a receiver for the
+ * demo, verifying with the server's WEBHOOK_SECRET (and WEBHOOK_PREVIOUS_SECRETS); start the server
+ * with WEBHOOK_URL=http://127.0.0.1:<port>/webhooks to see every delivery printed.
+ */
+async function main(): Promise<void> {
+  const secrets = [
+    process.env.WEBHOOK_SECRET ?? '',
+    ...(process.env.WEBHOOK_PREVIOUS_SECRETS ?? '').split(','),
+  ]
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (secrets.length === 0) throw new Error('set WEBHOOK_SECRET (the same as the server’s)');
+  const receiver = await startDemoReceiver({
+    secrets,
+    port: Number(process.argv[2] ?? 4100),
+    onEvent: (event) =>
+      process.stdout.write(
+        `verified ${event.id} ${event.type} reference=${String(event.data.reference)} at ${event.timestamp}\n`,
+      ),
+  });
+  process.stdout.write(`webhook receiver on ${receiver.url}\n`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
