@@ -36,6 +36,7 @@ import { checkRedisDurability } from './storage/redis-durability';
 import { createMemoryEventLog, createRedisEventLog, type EventLog } from './integrator/event-log';
 import { createWebhookAdmin } from './integrator/webhook-admin';
 import { createWebhookClient } from './integrator/webhook-client';
+import { webhookIdsOf } from './integrator/webhook-events';
 import { createSettledHook, webhookProcessors, type WebhookEndpoint } from './jobs/webhook-job';
 import type { VerificationMeta } from './verification/verification-store';
 
@@ -143,6 +144,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : createMemoryJobQueue(logger, clock);
   if (redis) await checkRedisDurability(redis.client, logger);
   const verifications = createVerificationStore({ kv, keys, retentionMs });
+  const events = redis
+    ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
+    : createMemoryEventLog({ retentionMs, clock });
+
   const deps: VerificationDeps = {
     kv,
     keys,
@@ -169,11 +174,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       readyTimeoutMs: config.report.readyTimeoutS * 1000,
       pollLimit: { limit: config.rateLimits.pollsPerSessionPerMinute, windowMs: 60_000 },
     },
+    forgetEvents: (verificationId) => events.remove(webhookIdsOf(verificationId)),
   };
 
-  const events = redis
-    ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
-    : createMemoryEventLog({ retentionMs, clock });
   const webhookEndpoint: WebhookEndpoint = { disabled: false };
   const webhookUrl = config.webhooks.url;
   const webhookClient = webhookUrl

@@ -54,6 +54,8 @@ export interface EventLog {
   deadLetters(limit: number): Promise<LoggedEvent[]>;
   /** Makes a delivered or dead event pending again with a fresh attempt count. */
   requeue(id: string): Promise<'requeued' | 'pending' | 'unknown'>;
+  /** Removes these events and their delivery state (a deleted verification's). */
+  remove(ids: string[]): Promise<void>;
 }
 
 const NEW_DELIVERY: DeliveryState = {
@@ -68,30 +70,43 @@ const NEW_DELIVERY: DeliveryState = {
 /** The cursor is a decimal sequence number: above every earlier one, even after the log expired empty. */
 const nextSeq = (previous: number, now: number) => Math.max(previous + 1, now * 1000);
 
-// KEYS: seq, log (zset seq->id), at (zset append time->id), data (hash id->"changedAt body"), delivery (hash id->json), dead (zset).
-// ARGV: id, body, now, retentionMs, initial delivery json.
+// KEYS: log (zset seq->id), at (zset append time->id), data (hash id->"changedAt body"), delivery (hash id->json), dead (zset).
+// ARGV: id, body, now, retentionMs, initial delivery json. The next sequence number comes from the
+// log itself (its highest score), so there is no counter key to outlive the events.
 const APPEND = `
-local existing = redis.call('HGET', KEYS[5], ARGV[1])
-if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return {0, existing or ''} end
+local existing = redis.call('HGET', KEYS[4], ARGV[1])
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {0, existing or ''} end
 local now = tonumber(ARGV[3])
 local keep = tonumber(ARGV[4])
-local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', string.format('%.0f', now - keep), 'LIMIT', 0, 100)
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now - keep), 'LIMIT', 0, 100)
 for _, id in ipairs(old) do
+  redis.call('ZREM', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
-  redis.call('ZREM', KEYS[3], id)
+  redis.call('HDEL', KEYS[3], id)
   redis.call('HDEL', KEYS[4], id)
-  redis.call('HDEL', KEYS[5], id)
-  redis.call('ZREM', KEYS[6], id)
+  redis.call('ZREM', KEYS[5], id)
 end
-local previous = tonumber(redis.call('GET', KEYS[1]) or '0')
+local last = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local previous = tonumber(last[2] or '0')
 local seq = string.format('%.0f', math.max(previous + 1, now * 1000))
-redis.call('SET', KEYS[1], seq, 'PX', keep)
-redis.call('ZADD', KEYS[2], seq, ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[5], ARGV[1], ARGV[5])
-for i = 2, 6 do redis.call('PEXPIRE', KEYS[i], keep) end
+redis.call('ZADD', KEYS[1], seq, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], keep) end
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('PEXPIRE', KEYS[5], keep) end
 return {1, ARGV[5]}`;
+
+// KEYS: log, at, data, delivery, dead. ARGV: ids.
+const REMOVE = `
+for _, id in ipairs(ARGV) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('ZREM', KEYS[5], id)
+end
+return 1`;
 
 // KEYS: log, data, delivery. ARGV: after, limit. Returns id, seq, data triples.
 const PAGE = `
@@ -110,7 +125,7 @@ local data = redis.call('HGET', KEYS[1], ARGV[1])
 if not data then return false end
 return {data, redis.call('HGET', KEYS[2], ARGV[1]) or ''}`;
 
-// KEYS: delivery, dead. ARGV: id, op, now, error.
+// KEYS: delivery, dead. ARGV: id, op, now, error, retentionMs.
 const UPDATE = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return false end
@@ -133,6 +148,7 @@ elseif ARGV[2] == 'dead' then
   d.lastError = ARGV[4]
   d.failedAt = now
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
 elseif ARGV[2] == 'requeue' then
   if d.status == 'pending' then return 'pending' end
   d.status = 'pending'
@@ -196,7 +212,13 @@ export function createRedisEventLog(
     call(() =>
       redis.eval(UPDATE, {
         keys: [k('delivery'), k('dead')],
-        arguments: [id, op, String(settings.clock()), error],
+        arguments: [
+          id,
+          op,
+          String(settings.clock()),
+          error,
+          String(Math.max(1, Math.round(settings.retentionMs))),
+        ],
       }),
     );
 
@@ -204,7 +226,7 @@ export function createRedisEventLog(
     append: (event, body, changedAt) =>
       call(async () => {
         const [created, delivery] = (await redis.eval(APPEND, {
-          keys: [k('seq'), k('log'), k('at'), k('data'), k('delivery'), k('dead')],
+          keys: [k('log'), k('at'), k('data'), k('delivery'), k('dead')],
           arguments: [
             event.id,
             encodeData(changedAt, body),
@@ -260,6 +282,14 @@ export function createRedisEventLog(
       const result = await update(id, 'requeue');
       return result === 'requeued' || result === 'pending' ? result : 'unknown';
     },
+    remove: (ids) =>
+      call(async () => {
+        if (ids.length === 0) return;
+        await redis.eval(REMOVE, {
+          keys: [k('log'), k('at'), k('data'), k('delivery'), k('dead')],
+          arguments: ids,
+        });
+      }),
   };
 }
 
@@ -334,6 +364,9 @@ export function createMemoryEventLog(settings: EventLogSettings): EventLog {
       if (d.status === 'pending') return 'pending';
       Object.assign(d, { status: 'pending', attempts: 0, failedAt: null });
       return 'requeued';
+    },
+    async remove(ids) {
+      for (const id of ids) entries.delete(id);
     },
   };
 }

@@ -27,6 +27,10 @@ export function webhookIdFor(verificationId: string, status: string): string {
   return `msg_${out}`;
 }
 
+/** Every webhook id a verification can have (one per way it can end). */
+export const webhookIdsOf = (verificationId: string): string[] =>
+  ['ready', 'cancelled', 'failed', 'expired'].map((status) => webhookIdFor(verificationId, status));
+
 /** The event of a verification that reached an end, and the exact body its deliveries send. */
 export function verificationEvent(
   verificationId: string,

@@ -20,7 +20,7 @@ export interface StorageKeys {
   referenceIndex(referenceHash: string): string;
   /** An integrator request's Idempotency-Key (by hash) and the answer it got. */
   idempotency(keyHash: string): string;
-  /** The webhook event log's keys (sequence, log, data, delivery state, dead letters): one hash tag, so one script spans them. */
+  /** The webhook event log's keys (log, append times, bodies, delivery state, dead letters): one hash tag, so one script spans them. */
   events(name: string): string;
   allOf(verificationId: string): string[];
 }

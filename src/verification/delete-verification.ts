@@ -1,7 +1,7 @@
 import type { VerificationDeps } from './verification-deps';
 
 /**
- * Forgets a verification: its pending flow, tokens, cached report and state. Idempotent. Where a
+ * Forgets a verification: its pending flow, tokens, cached report, state and webhook events. Idempotent. Where a
  * revocation endpoint is configured the refresh token is revoked first, best effort: the data is
  * deleted whether or not the provider answers.
  */
@@ -18,6 +18,7 @@ export async function deleteVerification(deps: VerificationDeps, verificationId:
       );
     });
   }
+  await deps.forgetEvents?.(verificationId);
   await deps.verifications.removeAll(verificationId);
   deps.logger.info({ verificationId }, 'verification deleted on request');
 }

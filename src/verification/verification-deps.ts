@@ -43,4 +43,6 @@ export interface VerificationDeps {
   logger: Logger;
   telemetry: Telemetry;
   settings: VerificationSettings;
+  /** Removes a verification's webhook events (the event log is not under its hash tag). */
+  forgetEvents?(verificationId: string): Promise<void>;
 }

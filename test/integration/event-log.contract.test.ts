@@ -111,6 +111,22 @@ describe.each([
     expect(await log.beginAttempt('msg_unknown')).toBeUndefined();
   });
 
+  it('removes events (a deleted verification’s) with their delivery state; the cursor still only grows', async () => {
+    await log.append(event(1), bodyOf(event(1)), now);
+    await log.append(event(2), bodyOf(event(2)), now);
+    await log.update(event(2).id, { op: 'dead', error: 'http_500' });
+    const before = await log.page(undefined, 10);
+    await log.remove([event(1).id, event(2).id, 'msg_never_there']);
+    expect(await log.read(event(1).id)).toBeUndefined();
+    expect(await log.deadLetters(10)).toEqual([]);
+    expect((await log.page(undefined, 10)).items).toEqual([]);
+    now += 1;
+    await log.append(event(3), bodyOf(event(3)), now);
+    const after = await log.page(before.next, 10);
+    expect(after.items.map((e) => e.id)).toEqual([event(3).id]);
+    expect(Number(after.next)).toBeGreaterThan(Number(before.next));
+  });
+
   it('drops events older than the retention period', async () => {
     await log.append(event(1), bodyOf(event(1)), now);
     now += 3600_000 + 1;

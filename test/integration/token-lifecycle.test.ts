@@ -202,7 +202,14 @@ describe('at rest', () => {
     const tokens = JSON.parse(s.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
     const reportText = JSON.stringify(ready.body.report);
     const partner = ready.body.report.income.primary.payment_partner as string;
-    const values = await Promise.all((await redis.keysUnder(s.prefix)).map((k) => redis.get(k)));
+    // Every type of key: the webhook event log keeps hashes and sorted sets.
+    const readAny = async (k: string) => {
+      const type = await redis.type(k);
+      if (type === 'hash') return JSON.stringify(await redis.hGetAll(k));
+      if (type === 'zset') return (await redis.zRange(k, 0, -1)).join('\n');
+      return redis.get(k);
+    };
+    const values = await Promise.all((await redis.keysUnder(s.prefix)).map(readAny));
     const dump = values.join('\n');
     expect(dump.length).toBeGreaterThan(0);
     for (const secret of [

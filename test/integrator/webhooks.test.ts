@@ -1,7 +1,7 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import os from 'node:os';
-import { decideInWidget, followCallback, sleep, startTestSandbox } from '../support/harness';
+import { decideInWidget, followCallback, inspectRedis, sleep, startTestSandbox } from '../support/harness';
 import { applicantApproves } from './integrator-support';
 import {
   OLD_SECRET,
@@ -319,6 +319,24 @@ describe('GET /integrator/v1/events (catch-up)', () => {
     });
     // The events are there whatever the deliveries did (here: the receiver is down).
     expect(receiver.deliveries.every((d) => d.status === 503)).toBe(true);
+  });
+
+  it('deleting a verification removes its events too: catch-up no longer lists it, and no event key is left', async () => {
+    const { server } = await setup({ env: { WEBHOOK_RETRY_SCHEDULE_S: '0.2' } });
+    const made = await createVerification(server, 'cu-delete');
+    await applicantCancels(server.agent(), made.start_url);
+    await waitUntil(
+      'the event',
+      async () => (await server.lender().get('/events').expect(200)).body.items.length === 1,
+    );
+    await server.lender().delete(`/verifications/${made.id}`).expect(204);
+    expect((await server.lender().get('/events').expect(200)).body.items).toEqual([]);
+    const redis = await inspectRedis();
+    try {
+      expect((await redis.keysUnder(server.prefix)).filter((k) => k.includes('{events}'))).toEqual([]);
+    } finally {
+      await redis.close();
+    }
   });
 
   it('refuses bad cursors, limits and parameters', async () => {
