@@ -6,7 +6,8 @@
   const POPUP_NAME = 'finx-widget';
   const MESSAGE_TYPE = 'finx-verification';
   const ACTIVE = new Set(['awaiting_user', 'processing']);
-  const CALLBACK_KEYS = ['state', 'success', 'cancel', 'code', 'flow_id'];
+  // Every key the provider documents for the widget's message query (`abort` is the newest docs' `cancel`).
+  const CALLBACK_KEYS = ['state', 'success', 'cancel', 'abort', 'code', 'flow_id'];
   const OUTCOMES = new Set(['completed', 'cancelled', 'failed']);
   const POLL_DEFAULT_S = 2;
   const POLL_MIN_S = 0.5;
@@ -675,6 +676,9 @@
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
       throw new ApiError('invalid_response', ERROR_TEXT.invalid_response, null, 200, null);
     }
+    // The widget may post from another of the provider's hosts than the one it started on.
+    const listed = isObject(data) && Array.isArray(data.widgetOrigins) ? data.widgetOrigins : [];
+    url.messageOrigins = [url.origin, ...listed.filter((o) => typeof o === 'string')];
     return url;
   }
 
@@ -771,7 +775,7 @@
     iframe.referrerPolicy = 'strict-origin-when-cross-origin';
     iframe.src = url.href;
     $('widget-frame-host').replaceChildren(iframe);
-    state.overlay = { iframe, origin: url.origin, done: false };
+    state.overlay = { iframe, origins: url.messageOrigins || [url.origin], done: false };
     if (!dialog.open) dialog.showModal();
     $('widget-close').focus();
   }
@@ -921,7 +925,7 @@
     if (
       overlay &&
       !overlay.done &&
-      event.origin === overlay.origin &&
+      overlay.origins.includes(event.origin) &&
       event.source === overlay.iframe.contentWindow
     ) {
       onWidgetMessage(event, overlay);

@@ -10,7 +10,7 @@ import { callbackRoutes } from './http/callback-routes';
 import { csrfGuard } from './http/csrf-guard';
 import { browserErrorRedirect, errorHandler, methodNotAllowed, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
-import { byIp, bySession, type RateRule } from './http/rate-limit';
+import { byIp, byIpWithoutSession, byIpWithSession, bySession, type RateRule } from './http/rate-limit';
 import { withFastPoll } from './http/fast-poll';
 import { requestContext } from './http/request-context';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
@@ -35,7 +35,8 @@ export interface AppDeps {
   extraRoutes?: express.Router[];
 }
 
-const MAX_URL_LENGTH = 4096;
+/** Leaves room for a 4 KiB authorization code beside state, flow_id and flags (finx-api.md §2). */
+const MAX_URL_LENGTH = 8192;
 /** Methods of the API's own paths, for 405 answers with an Allow header. */
 const ALLOWED_METHODS: Record<string, string[]> = {
   '/verification/start': ['GET', 'HEAD'],
@@ -129,8 +130,21 @@ export function createApp(deps: AppDeps): RequestListener {
     },
     { scope: 'start-ip', limit: deps.rateLimits.startsPerIpPerHour, windowMs: HOUR, subject: byIp },
   ];
+  // Two budgets per address: callbacks a page can make browsers send without cookies must not use
+  // up the budget of a person behind the same address coming back with a real session.
   const callbackLimits: RateRule[] = [
-    { scope: 'callback-ip', limit: deps.rateLimits.callbacksPerIpPerMinute, windowMs: MINUTE, subject: byIp },
+    {
+      scope: 'callback-ip',
+      limit: deps.rateLimits.callbacksPerIpPerMinute,
+      windowMs: MINUTE,
+      subject: byIpWithSession,
+    },
+    {
+      scope: 'callback-ip-nosession',
+      limit: deps.rateLimits.callbacksPerIpPerMinute,
+      windowMs: MINUTE,
+      subject: byIpWithoutSession,
+    },
   ];
   app.use(
     verificationRoutes({

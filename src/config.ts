@@ -18,7 +18,20 @@ const KNOWN_WIDGET_ORIGINS = [
   'https://widget.qwist.cloud',
   'https://finx.qwist.cloud',
   'https://finx.finleap.cloud',
+  'https://ui-next.regshield-p.qwist.cloud',
 ];
+/**
+ * Secrets this repository ships for development (docker-compose.yml defaults, the sandbox's
+ * credentials). Long enough to pass the length checks, so production refuses them by name.
+ */
+const SHIPPED_DEV_SECRETS = new Set([
+  'dev-only-insecure-session-secret-change-me',
+  'devOnlyInsecureTokenEncryptionKeyChangeMe00=',
+  'dev-sandbox-secret-not-for-production',
+  SANDBOX_DEV_CLIENT_SECRET,
+]);
+/** The report path finX documents; `{id}` is the flow id. */
+export const DEFAULT_REPORT_PATH = '/rest/income-reports/{id}';
 const LANGUAGES = ['de', 'en', 'es', 'fr', 'ar'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const languages: readonly Language[] = LANGUAGES;
@@ -46,6 +59,8 @@ export interface Config {
     widgetAllowedOrigins: string[] | undefined;
     reportingPeriodMonths: number;
     defaultLanguage: Language;
+    /** Lifetime assumed for an access token whose answer carries no usable `expires_in`. */
+    defaultTokenLifetimeS: number;
   };
   redis: RedisSettings | undefined;
   keyPrefix: string;
@@ -58,7 +73,9 @@ export interface Config {
   };
   encryption: { current: EncryptionKey; previous: EncryptionKey[] };
   flow: { ttlS: number };
-  report: { pollIntervalMs: number; readyTimeoutS: number };
+  report: { pollIntervalMs: number; readyTimeoutS: number; pathAlertAfterS: number };
+  /** Node's server deadlines (HTTP_TIMEOUT_MS): a request (headers and body) that trickles in longer is answered 408. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number };
   retentionS: number;
   tokens: { refreshSkewS: number; lockLeaseMs: number; lockWaitMs: number };
   rateLimits: {
@@ -133,6 +150,14 @@ const envSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9/_-]*$/, 'a path starting with "/", e.g. /auth/revoke')
       .optional(),
+    FINX_REPORT_PATH: z
+      .string()
+      .regex(
+        /^\/(?:[A-Za-z0-9/_.-]|\{id\})*(?:\?(?:[A-Za-z0-9_.=&-]|\{id\})*)?$/,
+        'a path starting with "/", with {id} where the flow id goes, e.g. /rest/income-reports/{id}',
+      )
+      .default(DEFAULT_REPORT_PATH),
+    FINX_TOKEN_LIFETIME_S: int(10, 300),
     REPORTING_PERIOD_MONTHS: int(4, 12),
     DEFAULT_LANGUAGE: z.enum(LANGUAGES).default('en'),
     REDIS_URL: optionalString,
@@ -154,6 +179,8 @@ const envSchema = z
     FLOW_TTL_S: int(10, 1800),
     REPORT_POLL_INTERVAL_MS: int(100, 2000),
     REPORT_READY_TIMEOUT_S: int(1, 600),
+    REPORT_PATH_ALERT_S: int(1, 300),
+    HTTP_TIMEOUT_MS: int(1000, 30000),
     RETENTION_S: int(60, 86400),
     REFRESH_SKEW_S: int(0, 60),
     REFRESH_LOCK_LEASE_MS: int(100, 5000),
@@ -209,24 +236,19 @@ export function loadConfig(env: Env): Config {
   const https = publicBaseUrl?.protocol === 'https:';
   if (production && !https) problems.push('PUBLIC_BASE_URL: must be an https URL when NODE_ENV=production');
 
-  const returnUrl = e.RETURN_URL ?? '/';
-  if (!returnUrl.startsWith('/') || returnUrl.startsWith('//')) {
-    const parsedReturn = parseUrl(returnUrl, 'RETURN_URL', problems);
-    if (parsedReturn && !['http:', 'https:'].includes(parsedReturn.protocol)) {
-      problems.push('RETURN_URL: must be a path starting with "/" or an http(s) URL');
-    }
-  }
-
   const allowedOrigins = (e.ALLOWED_ORIGINS ?? (publicBaseUrl ? [publicBaseUrl.origin] : [])).map((o) => {
     const u = parseUrl(o, 'ALLOWED_ORIGINS', problems);
     return u ? u.origin : o;
   });
+  const returnUrl = publicBaseUrl
+    ? readReturnUrl(e.RETURN_URL ?? '/', publicBaseUrl, allowedOrigins, problems)
+    : '/';
 
   const embedded = e.FINX_API_URL === undefined;
   if (e.FINX_API_URL !== undefined) parseUrl(e.FINX_API_URL, 'FINX_API_URL', problems);
   if (embedded && production)
     problems.push('FINX_API_URL: required when NODE_ENV=production (the sandbox is for development)');
-  if (production && e.FINX_API_URL?.startsWith('http:')) {
+  if (production && e.FINX_API_URL !== undefined && !/^https:/i.test(e.FINX_API_URL)) {
     problems.push(
       'FINX_API_URL: must be https when NODE_ENV=production (the client secret travels with every call)',
     );
@@ -273,6 +295,17 @@ export function loadConfig(env: Env): Config {
   }
 
   const encryption = readEncryptionKeys(e, production, problems, warnings);
+  if (production) {
+    const shipped = (value: string | undefined) => value !== undefined && SHIPPED_DEV_SECRETS.has(value);
+    if (sessionSecrets.some((s) => shipped(s)))
+      problems.push('SESSION_SECRET: a development secret shipped with this project; generate your own');
+    if (shipped(e.TOKEN_ENCRYPTION_KEY))
+      problems.push('TOKEN_ENCRYPTION_KEY: a development key shipped with this project; generate your own');
+    if (shipped(e.FINX_CLIENT_SECRET))
+      problems.push("FINX_CLIENT_SECRET: the sandbox's development secret; use the one finX issued");
+    if (shipped(e.METRICS_TOKEN))
+      problems.push('METRICS_TOKEN: a development secret shipped with this project; generate your own');
+  }
 
   if (e.REFRESH_LOCK_WAIT_MS < e.REFRESH_LOCK_LEASE_MS) {
     problems.push(
@@ -336,6 +369,8 @@ export function loadConfig(env: Env): Config {
       revokePath: e.FINX_REVOKE_PATH,
       reportingPeriodMonths: e.REPORTING_PERIOD_MONTHS,
       defaultLanguage: e.DEFAULT_LANGUAGE,
+      reportPath: e.FINX_REPORT_PATH,
+      defaultTokenLifetimeS: e.FINX_TOKEN_LIFETIME_S,
     },
     redis,
     keyPrefix: e.REDIS_KEY_PREFIX,
@@ -349,7 +384,13 @@ export function loadConfig(env: Env): Config {
     },
     encryption,
     flow: { ttlS: e.FLOW_TTL_S },
-    report: { pollIntervalMs: e.REPORT_POLL_INTERVAL_MS, readyTimeoutS: e.REPORT_READY_TIMEOUT_S },
+    report: {
+      pollIntervalMs: e.REPORT_POLL_INTERVAL_MS,
+      readyTimeoutS: e.REPORT_READY_TIMEOUT_S,
+      pathAlertAfterS: e.REPORT_PATH_ALERT_S,
+    },
+    // The headers get a shorter deadline of their own; the whole request at most HTTP_TIMEOUT_MS.
+    http: { requestTimeoutMs: e.HTTP_TIMEOUT_MS, headersTimeoutMs: Math.min(10_000, e.HTTP_TIMEOUT_MS) },
     retentionS,
     tokens: {
       refreshSkewS: e.REFRESH_SKEW_S,
@@ -499,6 +540,45 @@ function parseUrl(value: string, name: string, problems: string[]): URL | undefi
     problems.push(`${name}: "${value}" is not an absolute http(s) URL`);
     return undefined;
   }
+}
+
+/**
+ * RETURN_URL resolved against the public origin, the way a browser resolves a Location header: a
+ * path must stay on this origin (`//host`, `/\\host` and their percent-encoded forms do not), and an
+ * absolute URL must be on this origin or one of ALLOWED_ORIGINS. Returns the value to redirect to.
+ */
+function readReturnUrl(value: string, base: URL, allowedOrigins: string[], problems: string[]): string {
+  let decoded = value;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    problems.push(`RETURN_URL: "${value}" is not a valid URL`);
+    return '/';
+  }
+  const origins = [base.origin, ...allowedOrigins];
+  for (const candidate of new Set([value, decoded])) {
+    let url: URL;
+    try {
+      url = new URL(candidate, base);
+    } catch {
+      problems.push(`RETURN_URL: "${value}" is not a valid URL`);
+      return '/';
+    }
+    if (!['http:', 'https:'].includes(url.protocol)) {
+      problems.push('RETURN_URL: must be a path starting with "/" or an http(s) URL');
+      return '/';
+    }
+    if (!origins.includes(url.origin)) {
+      problems.push(
+        `RETURN_URL: "${value}" leads to ${url.origin}, which is neither PUBLIC_BASE_URL's origin nor in ALLOWED_ORIGINS`,
+      );
+      return '/';
+    }
+  }
+  const resolved = new URL(value, base);
+  return resolved.origin === base.origin && !/^[a-z][a-z0-9+.-]*:/i.test(value)
+    ? resolved.pathname + resolved.search + resolved.hash
+    : resolved.toString();
 }
 
 function withTrailingSlash(url: URL): URL {

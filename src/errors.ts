@@ -38,6 +38,7 @@ const statusByCode = {
   ticket_required: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   no_verification: 404,
   state_already_used: 409,
   verification_not_pending: 409,

@@ -114,6 +114,11 @@ export function createMetrics(): Metrics {
       if (counts) this.set(counts.oldestWaitingAgeMs / 1000);
     },
   });
+  const reportPathMisconfigured = new Counter({
+    name: 'bff_report_path_misconfigured_total',
+    help: 'Times every income report request answered 404 for longer than REPORT_PATH_ALERT_S (check FINX_REPORT_PATH)',
+    registers: [registry],
+  });
   for (const event of ['started', 'completed', 'ready', 'cancelled', 'failed', 'expired'])
     flows.inc({ event }, 0);
 
@@ -135,5 +140,6 @@ export function createMetrics(): Metrics {
     watchQueue: (counts) => {
       queueCounts = counts;
     },
+    reportPathMisconfigured: () => reportPathMisconfigured.inc(),
   };
 }

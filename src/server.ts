@@ -21,7 +21,9 @@ import { openapiRoutes } from './http/openapi-routes';
 import { createTokenService } from './tokens/token-service';
 import { createTokenStore } from './tokens/token-store';
 import { createFlowStore } from './verification/flow-store';
+import { createOwnerIndex } from './verification/owner-index';
 import { createVerificationReader } from './verification/read-verification';
+import { createReportPathMonitor } from './verification/report-path-monitor';
 import type { VerificationDeps } from './verification/verification-deps';
 import { createVerificationStore } from './verification/verification-store';
 import { createStartTickets } from './verification/start-tickets';
@@ -129,6 +131,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     refreshSkewMs: config.tokens.refreshSkewS * 1000,
     lockLeaseMs: config.tokens.lockLeaseMs,
     lockWaitMs: config.tokens.lockWaitMs,
+    defaultLifetimeS: config.provider.defaultTokenLifetimeS,
   });
   const jobs: JobQueue = config.redis
     ? createBullmqJobQueue(
@@ -154,6 +157,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
     tickets: createStartTickets({ kv, keys, clock }),
     verifications,
+    owners: createOwnerIndex({
+      kv,
+      keys,
+      ttlMs: (config.flow.ttlS + config.report.readyTimeoutS) * 1000 + retentionMs,
+    }),
     tokenStore,
     tokens,
     jobs,
@@ -175,6 +183,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       pollLimit: { limit: config.rateLimits.pollsPerSessionPerMinute, windowMs: 60_000 },
     },
     forgetEvents: (verificationId) => events.remove(webhookIdsOf(verificationId)),
+    reportPaths: createReportPathMonitor({
+      alertAfterMs: config.report.pathAlertAfterS * 1000,
+      reportPath: config.provider.reportPath,
+      logger,
+      clock,
+      onMisconfigured: () => telemetry.reportPathMisconfigured(),
+    }),
   };
 
   const webhookEndpoint: WebhookEndpoint = { disabled: false };
@@ -202,6 +217,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           logger,
           telemetry,
           settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
+          reportPaths: deps.reportPaths,
           settled,
         }),
         ...(webhookUrl && webhookClient
@@ -287,15 +303,50 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
 }
 
+export interface HttpServerOptions {
+  /** Read when a protocol-level error happens, so it may be set after the server is created. */
+  logger?: Logger | undefined;
+  /** Whole request, headers and body (HTTP_TIMEOUT_MS); past it: 408. */
+  requestTimeoutMs?: number;
+  /** Request headers (at most 10 s of HTTP_TIMEOUT_MS); past it: 408. */
+  headersTimeoutMs?: number;
+}
+
+/** Node's request deadlines; a request that trickles in longer is answered 408 by the clientError handler. */
+export function applyHttpTimeouts(
+  server: http.Server,
+  timeouts: { requestTimeoutMs: number; headersTimeoutMs: number },
+): void {
+  server.requestTimeout = timeouts.requestTimeoutMs;
+  server.headersTimeout = timeouts.headersTimeoutMs;
+}
+
 /** Wraps the app in an HTTP server whose protocol-level errors also answer in the JSON error shape. */
-export function createHttpServer(app: http.RequestListener): http.Server {
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
+export function createHttpServer(app: http.RequestListener, options: HttpServerOptions = {}): http.Server {
+  // Node checks the request deadlines on this interval (default 30 s): a deadline is then kept
+  // within a second instead of within half a minute.
+  const server = http.createServer({ maxHeaderSize: 16 * 1024, connectionsCheckingInterval: 1000 }, app);
+  applyHttpTimeouts(server, {
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      options.logger?.warn(
+        {
+          remoteAddress: (socket as { remoteAddress?: string }).remoteAddress,
+          requestTimeoutMs: server.requestTimeout,
+        },
+        'request not received in time (slow or stalled client): answered 408',
+      );
+    }
     if (!socket.writable) return socket.destroy();
     const [status, code, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large', 'The request headers or URL are too large.']
-        : [400, 'invalid_request', 'The request is malformed.'];
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'The request was not received in time.']
+          : [400, 'invalid_request', 'The request is malformed.'];
     const body = JSON.stringify({ error: { code, message, requestId: null } });
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n${body}`,
@@ -330,7 +381,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const runtime = await createRuntime(config, { logger });
-  const server = createHttpServer(runtime.app);
+  const server = createHttpServer(runtime.app, { logger, ...config.http });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info(

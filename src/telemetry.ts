@@ -12,6 +12,8 @@ export interface Telemetry {
   refreshLockWait(ms: number): void;
   /** A background job run ended: done, retry (not yet) or failed (dead letter). */
   job(name: string, outcome: 'done' | 'retry' | 'failed' | 'error'): void;
+  /** Every report request answered 404 for longer than REPORT_PATH_ALERT_S. */
+  reportPathMisconfigured(): void;
 }
 
 export const noTelemetry: Telemetry = {
@@ -22,6 +24,7 @@ export const noTelemetry: Telemetry = {
   storeError: () => undefined,
   refreshLockWait: () => undefined,
   job: () => undefined,
+  reportPathMisconfigured: () => undefined,
 };
 
 /** What webhook delivery reports about itself (src/metrics.ts implements it). */

@@ -13,8 +13,8 @@ export function csrfGuard(allowedOrigins: string[]) {
       return next();
     assertSameSite(req, allowedOrigins);
     // Checked on the header itself: bodiless DELETEs must carry it too.
-    const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') {
+    const [type, ...params] = (req.get('content-type') ?? '').split(';');
+    if (type?.trim().toLowerCase() !== 'application/json' || !utf8Charset(params)) {
       return next(
         new AppError('unsupported_media_type', 'Send the request with Content-Type: application/json.'),
       );
@@ -32,4 +32,13 @@ export function assertSameSite(req: Request, allowedOrigins: string[]): void {
   if (origin !== undefined && !allowedOrigins.includes(origin)) {
     throw new AppError('forbidden_origin', 'Requests from this origin are not allowed.');
   }
+}
+
+/** JSON is UTF-8 (RFC 8259): a charset parameter may only say so; UTF-16 or UTF-32 bodies are refused. */
+function utf8Charset(params: string[]): boolean {
+  return params.every((param) => {
+    const [name = '', value = ''] = param.split('=');
+    if (name.trim().toLowerCase() !== 'charset') return true;
+    return /^"?utf-8"?$/i.test(value.trim());
+  });
 }

@@ -1,10 +1,11 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { SessionData, Store } from 'express-session';
 import type { Logger } from 'pino';
 import { dependencyUnavailable, statusForCode } from '../errors';
 import { toAppError } from './error-handler';
 import type { VerificationReader } from '../verification/read-verification';
+import { readSignedSessionId } from './session-cookie';
 import { needsRenewal } from './session-middleware';
 
 export interface FastPollDeps {
@@ -30,12 +31,11 @@ type SessionRecord = SessionData & { cookie?: { expires?: string | Date | null }
  * only wait on the same unavailable store a second time).
  */
 export function withFastPoll(deps: FastPollDeps, express: RequestListener): RequestListener {
-  const prefix = `${deps.cookieName}=`;
   // Validated once; writeHead with a flat list skips the per-header map of setHeader.
   const fixedHeaders = deps.securityHeaders.flat();
   return (req, res) => {
     if (req.method !== 'GET' || req.url !== '/api/verification') return express(req, res);
-    const sid = sessionIdFrom(req.headers.cookie, prefix, deps.secrets);
+    const sid = readSignedSessionId(req.headers.cookie, deps.cookieName, deps.secrets);
     if (!sid) return express(req, res);
     const requestId = randomUUID();
     serve(deps, sid, req, res, requestId, fixedHeaders).then(
@@ -119,41 +119,4 @@ async function serve(
     );
   }
   return true;
-}
-
-/** The session id from an express-session cookie (`s:<id>.<HMAC-SHA256>`), if the signature holds for a secret. */
-export function sessionIdFrom(
-  header: string | undefined,
-  prefix: string,
-  secrets: string[],
-): string | undefined {
-  if (!header) return undefined;
-  let raw: string | undefined;
-  for (const part of header.split(';')) {
-    const trimmed = part.trim();
-    if (trimmed.startsWith(prefix)) {
-      raw = trimmed.slice(prefix.length);
-      break;
-    }
-  }
-  if (!raw) return undefined;
-  let value: string;
-  try {
-    value = decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
-  if (!value.startsWith('s:')) return undefined;
-  const signed = value.slice(2);
-  const dot = signed.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  const sid = signed.slice(0, dot);
-  const given = Buffer.from(signed.slice(dot + 1));
-  for (const secret of secrets) {
-    const expected = Buffer.from(
-      createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, ''),
-    );
-    if (expected.length === given.length && timingSafeEqual(expected, given)) return sid;
-  }
-  return undefined;
 }

@@ -47,39 +47,57 @@ export const createVerificationSchema = z.strictObject({
   language: languageSchema.optional(),
 });
 const bool = z.enum(['true', 'false']);
+/** The widget's postMessage may carry flags as JSON booleans (finx-api.md §2); the query has strings. */
+const jsonBool = z.union([bool, z.boolean().transform((b) => (b ? 'true' : 'false'))]);
+
+/**
+ * The code's length is undocumented (finx-api.md §2: allow at least 4 KiB). The URL limit
+ * (MAX_URL_LENGTH) and the 16 KB body limit bound what arrives; this leaves room for 4 KiB codes
+ * beside state, flow_id and the flags.
+ */
+export const MAX_CODE_LENGTH = 6144;
 
 /** Names read by name, never position; the widget may add others, which the GET callback ignores. */
-const callbackFields = {
+const callbackFields = (flag: z.ZodType<'true' | 'false'>) => ({
   state: token(512),
-  success: bool,
-  cancel: bool.optional(),
-  code: token(4096).optional(),
+  success: flag,
+  /** `cancel` in older docs, `abort` in the newest: either means the user cancelled. */
+  cancel: flag.optional(),
+  abort: flag.optional(),
+  code: token(MAX_CODE_LENGTH).optional(),
   flow_id: token(256).optional(),
-};
+});
 
-const toParams = (v: {
+type RawCallback = {
   state: string;
   success: 'true' | 'false';
   cancel?: 'true' | 'false' | undefined;
+  abort?: 'true' | 'false' | undefined;
   code?: string | undefined;
   flow_id?: string | undefined;
-}) => ({
+};
+
+const cancelled = (v: RawCallback) => v.cancel === 'true' || v.abort === 'true';
+
+const toParams = (v: RawCallback) => ({
   state: v.state,
   success: v.success === 'true',
-  cancel: v.cancel === 'true',
+  cancel: cancelled(v),
   code: v.code,
   flowId: v.flow_id,
 });
 
-const successNeedsCode = (v: { success: string; cancel?: string | undefined; code?: string | undefined }) =>
-  !(v.success === 'true' && v.cancel !== 'true' && v.code === undefined);
+const successNeedsCode = (v: RawCallback) => !(v.success === 'true' && !cancelled(v) && v.code === undefined);
 
 export const callbackQuerySchema = z
-  .object(callbackFields)
+  .object(callbackFields(bool))
   .refine(successNeedsCode, 'success=true needs a code')
   .transform(toParams);
-/** The iframe mode's JSON body is our own API: unknown fields are refused. */
+/**
+ * The iframe mode's JSON body: the widget's message query forwarded as is. Every key the provider
+ * documents is accepted, flags as strings or booleans; anything else is refused (never echoed).
+ */
 export const callbackBodySchema = z
-  .strictObject(callbackFields)
+  .strictObject(callbackFields(jsonBool))
   .refine(successNeedsCode, 'success=true needs a code')
   .transform(toParams);

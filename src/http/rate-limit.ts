@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { AppError } from '../errors';
 import type { KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
@@ -37,16 +38,34 @@ export async function enforceRateLimits(
   }
 }
 
-export function rateLimit(kv: KeyValueStore, keys: StorageKeys, rules: RateRule[]) {
-  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    await enforceRateLimits(kv, keys, rules, req);
-    next();
-  };
-}
-
 /** Hashed: the owner binding itself must not appear in key names. */
 export const bySession = (req: RateSource): string | undefined =>
   req.session?.owner
     ? createHash('sha256').update(req.session.owner).digest('base64url').slice(0, 22)
     : undefined;
-export const byIp = (req: RateSource): string => req.ip ?? 'unknown';
+export const byIp = (req: RateSource): string => clientAddressKey(req.ip);
+
+/**
+ * The rate-limit subject for a client address. One IPv6 host usually holds a whole /64, so that is
+ * the unit; `::ffff:a.b.c.d` is the IPv4 address it carries. Anything that is not an address (a
+ * forged X-Forwarded-For entry under a permissive TRUST_PROXY) becomes a fixed-length hash, so key
+ * names stay bounded.
+ */
+export function clientAddressKey(ip: string | undefined): string {
+  if (ip === undefined || ip === '') return 'unknown';
+  const kind = isIP(ip);
+  if (kind === 4) return ip;
+  if (kind === 6) {
+    const address = ipaddr.IPv6.parse(ip);
+    if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+    return `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toNormalizedString()}/64`).toString()}/64`;
+  }
+  return `h:${createHash('sha256').update(ip).digest('base64url').slice(0, 22)}`;
+}
+
+/** Counts only requests that carry a session (an owner): a person with a flow in progress. */
+export const byIpWithSession = (req: RateSource): string | undefined =>
+  req.session?.owner ? clientAddressKey(req.ip) : undefined;
+/** Counts only requests without a session, so cookie-less floods cannot use up the budget of those with one. */
+export const byIpWithoutSession = (req: RateSource): string | undefined =>
+  req.session?.owner ? undefined : clientAddressKey(req.ip);

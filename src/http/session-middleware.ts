@@ -87,9 +87,15 @@ export function ownerOf(req: Request): string | undefined {
   return req.session?.owner;
 }
 
-export function ensureOwner(req: Request): string {
+/** A fresh owner value: 128 random bits. */
+export function newOwner(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The session's owner value; a new session takes `candidate` (or a fresh one). */
+export function ensureOwner(req: Request, candidate: string = newOwner()): string {
   if (!req.session.owner) {
-    req.session.owner = randomBytes(16).toString('base64url');
+    req.session.owner = candidate;
     req.session.createdAt = Date.now();
     req.session.renewedAt = Date.now();
   }

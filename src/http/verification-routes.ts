@@ -1,15 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { deleteVerification } from '../verification/delete-verification';
+import { deleteBrowserVerifications } from '../verification/delete-verification';
 import type { VerificationReader } from '../verification/read-verification';
 import { startVerification } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { assertSameSite } from './csrf-guard';
-import type { RateRule } from './rate-limit';
-import { enforceRateLimits, rateLimit } from './rate-limit';
+import { enforceRateLimits, type RateRule } from './rate-limit';
 import { startInputSchema } from './input-schemas';
-import { ensureOwner, saveSession } from './session-middleware';
+import { ensureOwner, newOwner, saveSession } from './session-middleware';
 
 export interface VerificationRouteDeps {
   verification: VerificationDeps;
@@ -20,11 +19,17 @@ export interface VerificationRouteDeps {
 
 export function verificationRoutes(deps: VerificationRouteDeps): Router {
   const router = Router();
-  const limitStarts = rateLimit(deps.verification.kv, deps.verification.keys, deps.startLimits);
 
   const start = async (req: Request, input: unknown) => {
     const parsed = parseStartInput(input);
-    const owner = ensureOwner(req);
+    // Counted under the owner value this start will use, so a browser's first start counts too;
+    // it joins the session only once the limits let the start through.
+    const owner = req.session.owner ?? newOwner();
+    await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, {
+      session: { owner },
+      ip: req.ip,
+    });
+    ensureOwner(req, owner);
     const result = await startVerification(deps.verification, { owner, ...parsed });
     req.session.verificationId = result.verificationId;
     await saveSession(req);
@@ -37,14 +42,13 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     // A ticket is the proof of a lender's link, which may sit on any site, in an e-mail or an SMS.
     if (req.query.ticket === undefined) assertSameSite(req, deps.allowedOrigins);
-    await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, req);
     const { location } = await start(req, req.query);
     res.status(302).location(location).end();
   });
 
-  router.post('/api/verification', limitStarts, async (req, res) => {
-    const { location } = await start(req, req.body ?? {});
-    res.status(201).json({ status: 'awaiting_user', location });
+  router.post('/api/verification', async (req, res) => {
+    const { location, widgetOrigins } = await start(req, req.body ?? {});
+    res.status(201).json({ status: 'awaiting_user', location, widgetOrigins });
   });
 
   router.get('/api/verification', async (req, res) => {
@@ -63,9 +67,13 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
 
   router.delete('/api/verification', async (req: Request, res: Response) => {
     const id = req.session?.verificationId;
-    if (id) {
-      await deleteVerification(deps.verification, id);
+    const owner = req.session?.owner;
+    if (id || owner) {
+      await deleteBrowserVerifications(deps.verification, owner, id);
+      // A new owner value on the next start: a flow of the old one that escaped the index (started
+      // while this ran) can no longer pass the callback's owner check.
       delete req.session.verificationId;
+      delete req.session.owner;
       await saveSession(req);
     }
     res.setHeader('Cache-Control', 'no-store');

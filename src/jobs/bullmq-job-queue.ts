@@ -18,6 +18,7 @@ export interface BullmqQueueSettings {
 const QUEUE_NAME = 'work';
 /** A processor that throws (Redis hiccup, a bug) is retried with backoff this many times before it is a dead letter. */
 const ERROR_ATTEMPTS = 12;
+const CLOSE_GRACE_MS = 5000;
 
 /**
  * The jobs of a Redis deployment on BullMQ: delayed jobs for "not yet", stalled-job recovery when an
@@ -40,6 +41,7 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
   });
   queue.on('error', (err) => logger.warn({ err }, 'job queue connection error'));
   let worker: Worker | undefined;
+  let workerConnection: Redis | Cluster | undefined;
 
   const add = async (spec: JobSpec) => {
     await queue.add(spec.name, spec.data, { jobId: spec.id, delay: spec.delayMs ?? 0 });
@@ -76,8 +78,9 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
       };
     },
     start(processors) {
+      workerConnection = connect(settings.redis, { maxRetriesPerRequest: null });
       worker = new Worker(QUEUE_NAME, (job, token) => runJob(processors, job, token), {
-        connection: connect(settings.redis, { maxRetriesPerRequest: null }),
+        connection: workerConnection,
         prefix,
         concurrency: settings.concurrency,
         lockDuration: settings.stalledAfterMs,
@@ -91,10 +94,16 @@ export function createBullmqJobQueue(settings: BullmqQueueSettings, logger: Logg
       });
     },
     async close() {
-      await worker?.close();
-      await queue.close();
-      await worker?.disconnect();
-      await queue.disconnect();
+      // Running jobs get a few seconds to finish; past that they are abandoned to the stall check
+      // of another instance (they are idempotent), and the connections are cut, so shutdown stays
+      // bounded even when Redis (or a Cluster that never formed) does not answer.
+      const graceful = Promise.all([worker?.close(), queue.close()]).then(() => 'closed' as const);
+      const late = new Promise<'late'>((r) => setTimeout(() => r('late'), CLOSE_GRACE_MS).unref());
+      if ((await Promise.race([graceful.catch(() => 'closed' as const), late])) === 'late') {
+        logger.warn('job worker did not stop in time; leaving its jobs to the stall check');
+        void worker?.close(true).catch(() => undefined);
+      }
+      for (const connection of [workerConnection, producer]) connection?.disconnect();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { EnvelopeCipher } from '../storage/envelope-cipher';
 import type { StorageKeys } from '../storage/storage-keys';
 import type { Telemetry } from '../telemetry';
 import { GrantLostError, type TokenService } from '../tokens/token-service';
+import type { ReportPathMonitor } from '../verification/report-path-monitor';
 import type {
   VerificationMeta,
   VerificationStatus,
@@ -43,6 +44,8 @@ export interface VerificationJobDeps {
   logger: Logger;
   telemetry: Telemetry;
   settings: { pollIntervalMs: number; retentionMs: number };
+  /** Tells a wrong FINX_REPORT_PATH from reports not ready yet; absent: never judged. */
+  reportPaths?: ReportPathMonitor | undefined;
   /** Told of every verification this job finds settled (also again, after a crash): must be idempotent. */
   settled(verificationId: string, meta: VerificationMeta): Promise<void>;
 }
@@ -174,7 +177,17 @@ async function fetchReportOnce(
     }
     throw err;
   }
-  if (outcome.kind === 'not_ready') return later(outcome.retryAfterMs);
+  if (outcome.kind === 'not_ready') {
+    if (deps.reportPaths?.record(meta.flowId, outcome.notFound ? 'not_found' : 'other')) {
+      return end(
+        'failed',
+        'report_path_misconfigured',
+        'The income report could not be fetched because of a server configuration problem.',
+      );
+    }
+    return later(outcome.retryAfterMs);
+  }
+  deps.reportPaths?.record(meta.flowId, 'found');
 
   const reportJson = JSON.stringify(outcome.report);
   const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);

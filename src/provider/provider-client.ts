@@ -20,6 +20,8 @@ export interface ProviderSettings {
   maxConnections: number;
   /** Where to revoke a refresh token on deletion; unset: finX's revocation endpoint is not documented, so none is called. */
   revokePath: string | undefined;
+  /** Where the income report is read (FINX_REPORT_PATH); `{id}` becomes the flow id. */
+  reportPath: string;
 }
 
 export interface WidgetLinkRequest {
@@ -34,12 +36,14 @@ export interface TokenSet {
   accessToken: string;
   /** Absent when the provider did not rotate it: keep the old one. */
   refreshToken: string | undefined;
-  expiresInS: number;
+  /** Absent when the provider sent no usable `expires_in`: the caller assumes its configured default. */
+  expiresInS: number | undefined;
 }
 
 export type ReportResult =
   | { kind: 'ready'; report: Record<string, unknown> }
-  | { kind: 'not_ready'; retryAfterMs: number | undefined };
+  /** `notFound`: the provider answered 404, which is also what a wrong report path looks like. */
+  | { kind: 'not_ready'; retryAfterMs: number | undefined; notFound: boolean };
 
 export type ProviderCallObserver = (endpoint: ProviderEndpoint, outcome: string, durationMs: number) => void;
 
@@ -160,7 +164,7 @@ export function createProviderClient(
     },
 
     async getIncomeReport(flowId, accessToken) {
-      const path = `/rest/income-reports/${encodeURIComponent(flowId)}`;
+      const path = settings.reportPath.replace(/\{id\}/g, encodeURIComponent(flowId));
       // An idempotent GET: a connection that broke (often a stale keep-alive socket) is retried once.
       const res = await send('report', 'GET', path, `Bearer ${accessToken}`).catch(async (err: unknown) => {
         if (!(err instanceof ProviderError) || err.failure !== 'unavailable') throw err;
@@ -178,7 +182,7 @@ export function createProviderClient(
         code === 1008
       ) {
         if (res.status !== 404 || code === undefined || code === 1002) {
-          return { kind: 'not_ready', retryAfterMs: retryAfterMs(res.headers) };
+          return { kind: 'not_ready', retryAfterMs: retryAfterMs(res.headers), notFound: res.status === 404 };
         }
       }
       return { kind: 'ready', report: expectSuccess('report', res, incomeReportSchema, [200]) };

@@ -104,7 +104,10 @@ export function createLinkRoutes(state: SandboxState, baseUrl: (req: Request) =>
       );
       state.counters.linksCreated++;
       // The widget token is base64url, so it needs no escaping in the query.
-      const location = `${baseUrl(req).replace(/\/+$/, '')}/widget?token=${widgetToken}`;
+      const widgetBase = new URL(baseUrl(req));
+      const { widgetHost } = state.options().variants;
+      if (widgetHost) widgetBase.hostname = widgetHost;
+      const location = `${widgetBase.origin}${widgetBase.pathname.replace(/\/+$/, '')}/widget?token=${widgetToken}`;
       res.status(201).json({ location, id: flowId });
     },
   );

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { bearerToken, injectFaults, withLatency } from './api-middleware';
 import { FinxCode, sendFinxError } from './finx-error';
 import { buildIncomeReport } from './income-report';
@@ -9,8 +9,22 @@ export function createReportRoutes(state: SandboxState): Router {
   const router = Router();
   const fetches = state.counters.reportFetches;
 
+  // Only the path the `reportPath` variant names exists; the other is an unknown endpoint (404 code
+  // 1002), which is exactly what a server configured with the wrong path sees.
+  const servedAs =
+    (variant: 'path' | 'query'): RequestHandler =>
+    (_req, _res, next) =>
+      next(state.options().variants.reportPath === variant ? undefined : 'router');
+  const idOf = (req: Request, grantFlowId: string): string | undefined => {
+    if (typeof req.params.id === 'string') return req.params.id;
+    const id = req.query.id;
+    if (id === undefined) return grantFlowId;
+    return typeof id === 'string' ? id : undefined;
+  };
+
   router.get(
-    '/rest/income-reports/:id',
+    ['/rest/income-reports/:id', '/rest/income-report'],
+    (req, res, next) => servedAs(req.params.id === undefined ? 'query' : 'path')(req, res, next),
     withLatency(state),
     injectFaults(state, {
       scripted: () => 'report',
@@ -37,7 +51,7 @@ export function createReportRoutes(state: SandboxState): Router {
         );
         return;
       }
-      const id = req.params.id;
+      const id = idOf(req, grant.flowId);
       const flow = typeof id === 'string' ? state.flows.get(id) : undefined;
       if (!flow) {
         fetches.failed++;

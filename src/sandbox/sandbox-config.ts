@@ -87,5 +87,6 @@ export function sandboxOptionsFromEnv(
       },
     },
     frameAncestors: parsed.SANDBOX_FRAME_ANCESTORS ?? [...defaultSandboxOptions.frameAncestors],
+    variants: { ...defaultSandboxOptions.variants },
   };
 }

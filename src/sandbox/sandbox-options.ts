@@ -8,6 +8,30 @@ export interface EndpointFault {
 
 export type FaultEndpoint = 'link' | 'token' | 'report';
 
+/**
+ * Behaviours of the real provider that differ from the sandbox's defaults (finx-api.md): switch
+ * them on to see how the server copes with each, over real HTTP.
+ */
+export interface ProviderVariants {
+  /** Token answers carry `expires_in` as a number (default), as a numeric string, or not at all. */
+  tokenExpiresIn: 'number' | 'string' | 'absent';
+  /** Length of the authorization codes the widget issues; the provider documents none. Default 48. */
+  codeLength: number;
+  /** The widget's cancel flag: `cancel` (older docs, default) or `abort` (the newest docs). */
+  cancelFlag: 'cancel' | 'abort';
+  /**
+   * The iframe postMessage: `classic` `{ location, query, url }` with string flags (default), or
+   * `link` `{ link, query: { state, code, success, abort, flow_id } }` with JSON booleans.
+   */
+  messageShape: 'classic' | 'link';
+  /** Host name the widget location uses instead of the sandbox's own (a second widget host); null: none. */
+  widgetHost: string | null;
+  /** Host name the widget completes on (it moves between the provider's hosts mid-flow); null: its own. */
+  completeHost: string | null;
+  /** Where reports are served: `path` /rest/income-reports/{id} (default) or only `query` /rest/income-report?id={id}. */
+  reportPath: 'path' | 'query';
+}
+
 export interface SandboxOptions {
   clientId: string;
   clientSecret: string;
@@ -21,11 +45,13 @@ export interface SandboxOptions {
   faults: Record<FaultEndpoint, EndpointFault>;
   /** Origins allowed to frame the widget page (CSP `frame-ancestors` source expressions). */
   frameAncestors: string[];
+  variants: ProviderVariants;
 }
 
 /** A partial update; `faults` may name only the endpoints and fields that change. */
-export type SandboxOptionsPatch = Partial<Omit<SandboxOptions, 'faults'>> & {
+export type SandboxOptionsPatch = Partial<Omit<SandboxOptions, 'faults' | 'variants'>> & {
   faults?: Partial<Record<FaultEndpoint, Partial<EndpointFault>>>;
+  variants?: Partial<ProviderVariants>;
 };
 
 /** Development credentials: the sandbox is a fake provider, so these guard nothing real. */
@@ -49,6 +75,15 @@ export const defaultSandboxOptions: SandboxOptions = Object.freeze({
     report: Object.freeze({ ...noFault }),
   }),
   frameAncestors: Object.freeze(['http://localhost:*', 'http://127.0.0.1:*']) as string[],
+  variants: Object.freeze({
+    tokenExpiresIn: 'number',
+    codeLength: 48,
+    cancelFlag: 'cancel',
+    messageShape: 'classic',
+    widgetHost: null,
+    completeHost: null,
+    reportPath: 'path',
+  }),
 });
 
 /**
@@ -64,6 +99,22 @@ const faultSchema = z.strictObject({
   failureStatus: z.number().int().min(400).max(599),
 });
 
+const variantsSchema = z.strictObject({
+  tokenExpiresIn: z.enum(['number', 'string', 'absent']),
+  codeLength: z.number().int().min(8).max(16_384),
+  cancelFlag: z.enum(['cancel', 'abort']),
+  messageShape: z.enum(['classic', 'link']),
+  widgetHost: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name')
+    .nullable(),
+  completeHost: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name')
+    .nullable(),
+  reportPath: z.enum(['path', 'query']),
+});
+
 export const sandboxOptionsSchema = z.strictObject({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
@@ -74,6 +125,7 @@ export const sandboxOptionsSchema = z.strictObject({
   latencyMs: z.number().int().min(0),
   faults: z.strictObject({ link: faultSchema, token: faultSchema, report: faultSchema }),
   frameAncestors: z.array(cspSourceSchema),
+  variants: variantsSchema,
 });
 
 export const sandboxOptionsPatchSchema = sandboxOptionsSchema
@@ -85,13 +137,14 @@ export const sandboxOptionsPatchSchema = sandboxOptionsSchema
         report: faultSchema.partial().optional(),
       })
       .optional(),
+    variants: variantsSchema.partial().optional(),
   })
   .partial();
 
 /** Returns a new, validated options object; throws a ZodError listing every problem. */
 export function applyOptionsPatch(current: SandboxOptions, patch: SandboxOptionsPatch): SandboxOptions {
   const valid = sandboxOptionsPatchSchema.parse(patch);
-  const { faults, ...rest } = valid;
+  const { faults, variants, ...rest } = valid;
   return sandboxOptionsSchema.parse({
     ...current,
     ...rest,
@@ -100,6 +153,7 @@ export function applyOptionsPatch(current: SandboxOptions, patch: SandboxOptions
       token: { ...current.faults.token, ...faults?.token },
       report: { ...current.faults.report, ...faults?.report },
     },
+    variants: { ...current.variants, ...variants },
   });
 }
 

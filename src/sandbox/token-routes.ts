@@ -57,10 +57,13 @@ export function createTokenRoutes(state: SandboxState): Router {
     if (flow) state.flows.set(flowId, flow, Math.max(accessTokenTtlS, refreshTokenTtlS) * 1000);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
+    const expiresIn = state.options().variants.tokenExpiresIn;
     res.status(200).json({
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: accessTokenTtlS,
+      ...(expiresIn === 'absent'
+        ? {}
+        : { expires_in: expiresIn === 'string' ? String(accessTokenTtlS) : accessTokenTtlS }),
       refresh_token: refreshToken,
       scope: SCOPE,
     });

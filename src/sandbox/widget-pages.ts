@@ -50,7 +50,12 @@ const decisions = [
   { value: 'fail', label: 'Fail' },
 ] as const;
 
-export function widgetPage(widgetToken: string, link: LinkRecord): string {
+/** `completeAction`: where the decision is posted; another host imitates a widget that moves between hosts. */
+export function widgetPage(
+  widgetToken: string,
+  link: LinkRecord,
+  completeAction = '/widget/complete',
+): string {
   const rows: [string, string][] = [];
   if (link.accounts.length > 0) {
     rows.push(['Bank', 'Sandbox Bank (preselected)']);
@@ -69,7 +74,7 @@ export function widgetPage(widgetToken: string, link: LinkRecord): string {
   const details = rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('\n');
   const forms = decisions
     .map(
-      (d) => `<form method="post" action="/widget/complete" data-decision="${d.value}">
+      (d) => `<form method="post" action="${escapeHtml(completeAction)}" data-decision="${d.value}">
 <input type="hidden" name="token" value="${escapeHtml(widgetToken)}">
 <input type="hidden" name="decision" value="${d.value}">
 <button type="submit" id="${d.value}">${d.label}</button>
@@ -95,11 +100,10 @@ export function messagePage(title: string, message: string): string {
   return page(title, 'en', `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
 }
 
-export interface CallbackMessage {
-  location: string;
-  query: Record<string, string>;
-  url: string;
-}
+/** The older `{ location, query, url }` with string flags, or the newer `{ link, query }` with booleans. */
+export type CallbackMessage =
+  | { location: string; query: Record<string, string>; url: string }
+  | { link: string; query: Record<string, string | boolean> };
 
 /** Iframe mode: the callback travels to the parent by postMessage; the data sits in an inert JSON block. */
 export function embeddedDonePage(message: CallbackMessage): string {

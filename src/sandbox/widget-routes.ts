@@ -1,5 +1,6 @@
 import express, { Router, type Response } from 'express';
 import { opaqueToken } from './opaque-token';
+import type { ProviderVariants } from './sandbox-options';
 import { LINK_TTL_MS, type LinkRecord, type SandboxState } from './sandbox-state';
 import { WIDGET_CSS, WIDGET_EMBEDDED_JS, WIDGET_JS } from './widget-assets';
 import { embeddedDonePage, messagePage, widgetPage, type CallbackMessage } from './widget-pages';
@@ -36,22 +37,31 @@ const unknownLink = messagePage(
   'This widget link is unknown, expired or already used. Go back to the app and start again.',
 );
 
-function callbackUrl(link: LinkRecord, decision: Decision, code: string | undefined): URL {
+function callbackUrl(
+  link: LinkRecord,
+  decision: Decision,
+  code: string | undefined,
+  cancelFlag: ProviderVariants['cancelFlag'],
+): URL {
   const url = new URL(link.redirectUri);
   const query = url.searchParams;
   if (link.state !== undefined) query.set('state', link.state);
   query.set('success', decision === 'approve' ? 'true' : 'false');
-  if (decision === 'cancel') query.set('cancel', 'true');
+  if (decision === 'cancel') query.set(cancelFlag, 'true');
   if (code !== undefined) query.set('code', code);
   query.set('flow_id', link.flowId);
   return url;
 }
 
-function callbackMessage(url: URL): CallbackMessage {
+function callbackMessage(url: URL, shape: ProviderVariants['messageShape']): CallbackMessage {
+  const query = Object.fromEntries(url.searchParams);
+  if (shape === 'classic') return { location: url.toString(), query, url: `${url.origin}${url.pathname}` };
+  // The newest docs: `link`, and flags as JSON booleans, `abort` always present.
+  const flag = (name: string) => query[name] === 'true';
+  const { cancel: _cancel, ...rest } = query;
   return {
-    location: url.toString(),
-    query: Object.fromEntries(url.searchParams),
-    url: `${url.origin}${url.pathname}`,
+    link: url.toString(),
+    query: { ...rest, success: flag('success'), abort: flag('abort') || flag('cancel') },
   };
 }
 
@@ -72,7 +82,10 @@ export function createWidgetRoutes(state: SandboxState): Router {
       html(res, 404, unknownLink);
       return;
     }
-    html(res, 200, widgetPage(token, link));
+    const { completeHost } = state.options().variants;
+    const action = new URL('/widget/complete', `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+    if (completeHost) action.hostname = completeHost;
+    html(res, 200, widgetPage(token, link, completeHost ? action.toString() : '/widget/complete'));
   });
 
   router.post('/widget/complete', express.urlencoded({ extended: false, limit: '8kb' }), (req, res) => {
@@ -90,14 +103,15 @@ export function createWidgetRoutes(state: SandboxState): Router {
     let code: string | undefined;
     if (body.decision === 'approve') {
       const codeTtlMs = state.options().codeTtlS * 1000;
-      code = opaqueToken(48);
+      code = opaqueToken(state.options().variants.codeLength);
       state.codes.set(code, { flowId: link.flowId, redirectUri: link.redirectUri }, codeTtlMs);
       const flow = state.flows.get(link.flowId);
       if (flow) state.flows.set(flow.flowId, flow, Math.max(LINK_TTL_MS, codeTtlMs));
     }
-    const url = callbackUrl(link, body.decision, code);
+    const { cancelFlag, messageShape } = state.options().variants;
+    const url = callbackUrl(link, body.decision, code, cancelFlag);
     if (body.embedded === '1') {
-      html(res, 200, embeddedDonePage(callbackMessage(url)));
+      html(res, 200, embeddedDonePage(callbackMessage(url, messageShape)));
       return;
     }
     res.setHeader('Cache-Control', 'no-store');

@@ -44,7 +44,10 @@ export function createEnvelopeCipher(current: EncryptionKey, previous: Encryptio
       const key = keys.get(keyId);
       if (!key) throw new EnvelopeError(`unknown key id "${keyId}"`);
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        // A fixed tag length: without it GCM would accept a tag truncated to as little as 4 bytes.
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+          authTagLength: 16,
+        });
         decipher.setAAD(Buffer.from(context));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([

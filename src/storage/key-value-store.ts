@@ -43,5 +43,9 @@ export interface KeyValueStore {
     counterKey: string,
     windowMs: number,
   ): Promise<{ value: string | null; count: number; resetInMs: number }>;
+  /** Adds `member` to the set at `key` and renews the set's TTL, in one step (an index such as owner → verifications). */
+  addToSet(key: string, member: string, ttlMs: number): Promise<void>;
+  /** The members of the set at `key`; empty when it does not exist. */
+  setMembers(key: string): Promise<string[]>;
   ping(): Promise<void>;
 }

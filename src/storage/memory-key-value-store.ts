@@ -84,6 +84,14 @@ export function createMemoryKeyValueStore(now: () => number = Date.now): KeyValu
       const { count, resetInMs } = increment(counterKey, windowMs);
       return { value: read(key), count, resetInMs };
     },
+    async addToSet(key, member, ttlMs) {
+      const members = new Set(JSON.parse(read(key) ?? '[]') as string[]);
+      members.add(member);
+      write(key, JSON.stringify([...members]), ttlMs);
+    },
+    async setMembers(key) {
+      return JSON.parse(read(key) ?? '[]') as string[];
+    },
     async ping() {},
     size: () => entries.size,
   };

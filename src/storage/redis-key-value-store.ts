@@ -39,6 +39,13 @@ local ttl = redis.call('PTTL', KEYS[2])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {redis.call('GET', KEYS[1]), count, ttl}`;
 
+const ADD_TO_SET = `
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+const SET_MEMBERS = `return redis.call('SMEMBERS', KEYS[1])`;
+
 /** The KeyValueStore contract on Redis; single-key atomicity via Lua scripts. */
 export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
   const call = async <T>(op: () => Promise<T>): Promise<T> => {
@@ -98,6 +105,16 @@ export function createRedisKeyValueStore(redis: RedisCommands): KeyValueStore {
         })) as [string | null, number, number];
         return { value: value ?? null, count, resetInMs: ttl };
       }),
+    addToSet: (key, member, ttlMs) =>
+      call(
+        async () =>
+          void (await redis.eval(ADD_TO_SET, {
+            keys: [key],
+            arguments: [member, String(Math.max(1, Math.round(ttlMs)))],
+          })),
+      ),
+    setMembers: (key) =>
+      call(async () => (await redis.eval(SET_MEMBERS, { keys: [key], arguments: [] })) as string[]),
     ping: () => call(async () => void (await redis.get('{ping}'))),
   };
 }

@@ -22,6 +22,8 @@ export interface StorageKeys {
   idempotency(keyHash: string): string;
   /** The webhook event log's keys (log, append times, bodies, delivery state, dead letters): one hash tag, so one script spans them. */
   events(name: string): string;
+  /** The verifications a browser (owner hash) started, so DELETE can forget all of them: one key, its own hash tag. */
+  ownerVerifications(ownerHash: string): string;
   allOf(verificationId: string): string[];
 }
 
@@ -41,6 +43,7 @@ export function createStorageKeys(prefix: string): StorageKeys {
     referenceIndex: (hash) => `${prefix}ref:${hash}`,
     idempotency: (hash) => `${prefix}idem:${hash}`,
     events: (name) => `${prefix}{events}:${name}`,
+    ownerVerifications: (ownerHash) => `${prefix}{o:${ownerHash}}:verifications`,
     allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh'].map((name) => v(id, name)),
   };
 }

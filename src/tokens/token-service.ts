@@ -40,6 +40,8 @@ export interface TokenServiceDeps {
   refreshSkewMs: number;
   lockLeaseMs: number;
   lockWaitMs: number;
+  /** Assumed lifetime of an access token whose answer had no usable `expires_in` (FINX_TOKEN_LIFETIME_S). */
+  defaultLifetimeS: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
 
   const tokenRecordFor = (tokens: TokenSet, previous?: TokenRecord): TokenRecord => {
     const now = clock();
-    const lifetimeMs = tokens.expiresInS * 1000;
+    const lifetimeMs = (tokens.expiresInS ?? deps.defaultLifetimeS) * 1000;
     return {
       accessToken: tokens.accessToken,
       // The provider may not rotate: then the old refresh token stays valid and must be kept.

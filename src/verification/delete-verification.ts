@@ -1,9 +1,10 @@
+import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 
 /**
- * Forgets a verification: its pending flow, tokens, cached report, state and webhook events. Idempotent. Where a
- * revocation endpoint is configured the refresh token is revoked first, best effort: the data is
- * deleted whether or not the provider answers.
+ * Forgets a verification: its pending flow, tokens, cached report, state and webhook events.
+ * Idempotent. Where a revocation endpoint is configured the refresh token is revoked first, best
+ * effort: the data is deleted whether or not the provider answers.
  */
 export async function deleteVerification(deps: VerificationDeps, verificationId: string): Promise<void> {
   const current = await deps.verifications.read(verificationId);
@@ -21,4 +22,21 @@ export async function deleteVerification(deps: VerificationDeps, verificationId:
   await deps.forgetEvents?.(verificationId);
   await deps.verifications.removeAll(verificationId);
   deps.logger.info({ verificationId }, 'verification deleted on request');
+}
+
+/**
+ * Forgets every verification a browser started (its owner's index), not only the one it looks at:
+ * an earlier one's report and tokens, and a flow pending in another tab. Each verification's keys
+ * share one hash tag, so every delete stays within one Redis Cluster slot.
+ */
+export async function deleteBrowserVerifications(
+  deps: VerificationDeps,
+  owner: string | undefined,
+  currentId: string | undefined,
+): Promise<void> {
+  const ownerHash = owner === undefined ? undefined : hashOf(owner);
+  const ids = new Set(currentId === undefined ? [] : [currentId]);
+  if (ownerHash) for (const id of await deps.owners.list(ownerHash)) ids.add(id);
+  for (const id of ids) await deleteVerification(deps, id);
+  if (ownerHash) await deps.owners.remove(ownerHash);
 }

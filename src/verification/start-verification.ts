@@ -17,6 +17,11 @@ export interface StartInput {
 export interface StartResult {
   verificationId: string;
   location: string;
+  /**
+   * Origins the page may accept the widget's postMessage from: this flow's widget origin first,
+   * then the allow-list (the widget may move between the provider's hosts while it runs).
+   */
+  widgetOrigins: string[];
 }
 
 /**
@@ -50,15 +55,19 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
     throw providerFailure(err);
   }
   assertAllowedWidget(link.location, settings.widgetAllowedOrigins);
+  const widgetOrigin = new URL(link.location).origin;
 
   const now = clock();
   const verificationId = ticketed ?? newVerificationId();
+  // Indexed first, so nothing of this verification exists that a DELETE of the browser could miss.
+  await deps.owners.add(ownerHash, verificationId);
   await deps.flows.create(stateHash, { verificationId, ownerHash, flowId: link.flowId, createdAt: now });
   const awaiting = {
     status: 'awaiting_user',
     flowId: link.flowId,
     awaitingUntil: now + settings.flowTtlMs,
     stateHash,
+    widgetOrigin,
     updatedAt: now,
   } as const;
   if (ticketed === undefined) {
@@ -81,7 +90,11 @@ export async function startVerification(deps: VerificationDeps, input: StartInpu
   }
   deps.telemetry.flow('started');
   deps.logger.info({ verificationId }, 'verification started');
-  return { verificationId, location: link.location };
+  return {
+    verificationId,
+    location: link.location,
+    widgetOrigins: [...new Set([widgetOrigin, ...settings.widgetAllowedOrigins])],
+  };
 }
 
 /** Verification ids carry a type prefix, as the lender sees them. */

@@ -9,6 +9,8 @@ import type { TokenService } from '../tokens/token-service';
 import type { TokenStore } from '../tokens/token-store';
 import type { FlowStore } from './flow-store';
 import type { StartTickets } from './start-tickets';
+import type { OwnerIndex } from './owner-index';
+import type { ReportPathMonitor } from './report-path-monitor';
 import type { VerificationStore } from './verification-store';
 
 export interface VerificationSettings {
@@ -33,6 +35,7 @@ export interface VerificationDeps {
   flows: FlowStore;
   tickets: StartTickets;
   verifications: VerificationStore;
+  owners: OwnerIndex;
   tokenStore: TokenStore;
   tokens: TokenService;
   /** Durable background work (report readiness, expiry, webhooks). */
@@ -45,4 +48,6 @@ export interface VerificationDeps {
   settings: VerificationSettings;
   /** Removes a verification's webhook events (the event log is not under its hash tag). */
   forgetEvents?(verificationId: string): Promise<void>;
+  /** Tells a wrong FINX_REPORT_PATH from reports not ready yet; absent: never judged. */
+  reportPaths?: ReportPathMonitor;
 }

@@ -30,6 +30,8 @@ const metaSchema = z.object({
   awaitingUntil: z.number(),
   /** Hash of the flow's state, so deleting the verification also deletes its pending flow record. */
   stateHash: z.string().optional(),
+  /** Origin of the widget location the provider returned for this flow. */
+  widgetOrigin: z.string().optional(),
   exchangedAt: z.number().optional(),
   /** Past this a report that is still "not ready" counts as failed. */
   readyBy: z.number().optional(),

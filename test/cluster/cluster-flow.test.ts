@@ -19,6 +19,7 @@ import {
   type RedisCluster,
 } from '../support/redis-cluster';
 import { concurrentPollsAcrossInstances } from '../support/scenarios';
+import { KEY_A, applicantApproves } from '../integrator/integrator-support';
 
 /**
  * The whole flow on a real 3-master Redis Cluster: every multi-key script must stay within one hash
@@ -199,6 +200,37 @@ describe('on a 3-master Redis Cluster', () => {
       (await request(b.url).get('/api/verification').set('Cookie', before).expect(200)).body.status,
     ).toBe('none');
     await request(b.url).get('/readyz').expect(200, { status: 'ready' });
+  });
+});
+
+describe('the lender side on the cluster', () => {
+  it('ticketed flow: API create → browser approves → the report job (BullMQ on ioredis Cluster) makes it readable by the lender', async () => {
+    const server = await startOnCluster({ env: { INTEGRATOR_API_KEYS: KEY_A } });
+    const auth = { authorization: `Bearer ${KEY_A}` };
+    const made = await request(server.url)
+      .post('/integrator/v1/verifications')
+      .set({ ...auth, 'content-type': 'application/json' })
+      .send({ reference: 'cluster-1' })
+      .expect(201);
+    const flowId = await applicantApproves(server.agent(), made.body.start_url);
+    const deadline = Date.now() + 10_000;
+    let status = '';
+    while (Date.now() < deadline) {
+      status = (await request(server.url).get(`/integrator/v1/verifications/${made.body.id}`).set(auth)).body
+        .status;
+      if (status === 'ready') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe('ready');
+    const report = await request(server.url)
+      .get(`/integrator/v1/verifications/${made.body.id}/report`)
+      .set(auth)
+      .expect(200);
+    expect(report.body).toEqual(buildIncomeReport(flowId, 12));
+    // The queue's keys carry one hash tag: one slot, so BullMQ's scripts work on the cluster.
+    const queueKeys = await redis.keysUnder(`{${server.prefix}jobs}`);
+    expect(queueKeys.length).toBeGreaterThan(0);
+    expect(new Set(await Promise.all(queueKeys.map((k) => redis.keySlot(k)))).size).toBe(1);
   });
 });
 

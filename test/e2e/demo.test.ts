@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildIncomeReport, type IncomeReport } from '../../src/sandbox/income-report';
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import { defaultSandboxOptions, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { inspectRedis, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,7 +32,12 @@ beforeAll(async () => {
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
   sandbox = await startTestSandbox({ reportDelayMs: 0 });
-  server = await startTestServer({ sandbox });
+  // The widget's second host (the sandbox under "localhost") is allowed too, for the variant below.
+  const secondHost = `http://localhost:${new URL(sandbox.url).port}`;
+  server = await startTestServer({
+    sandbox,
+    env: { WIDGET_ALLOWED_ORIGINS: `${sandbox.url},${secondHost}` },
+  });
   try {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -278,5 +283,40 @@ describe('demo page in Chromium', () => {
       expect(await page.locator('#retry').isVisible()).toBe(true);
       expect(await page.locator('#report').isVisible()).toBe(false);
       expect((await verificationStatus(page)).status).toBe('cancelled');
+    }));
+});
+
+describe('demo page in Chromium, with provider variants (iframe mode)', () => {
+  afterEach(() => sandbox.configure({ variants: defaultSandboxOptions.variants }));
+
+  const overlayDecision = async (page: Page, decision: 'approve' | 'cancel') => {
+    await page.check('#mode-iframe');
+    await page.click('#start');
+    await page.locator('dialog#widget-dialog[open] #widget-frame-host iframe').waitFor();
+    await page.frameLocator('#widget-frame-host iframe').locator(`#${decision}`).click();
+  };
+
+  it('the newer message { link, query } with JSON booleans and abort: a cancel is cancelled', () =>
+    scenario('iframe-link-abort', async ({ page }) => {
+      sandbox.configure({ variants: { messageShape: 'link', cancelFlag: 'abort' } });
+      await overlayDecision(page, 'cancel');
+      await waitForStatus(page, 'cancelled');
+      expect((await verificationStatus(page)).status).toBe('cancelled');
+    }));
+
+  it('the newer message { link, query }: an approval reaches the report', () =>
+    scenario('iframe-link-approve', async (session) => {
+      sandbox.configure({ variants: { messageShape: 'link' } });
+      await overlayDecision(session.page, 'approve');
+      await waitForStatus(session.page, 'ready');
+      await expectReportFigures(session);
+    }));
+
+  it('a widget that completes on another of the provider hosts: its message is accepted', () =>
+    scenario('iframe-second-host', async (session) => {
+      sandbox.configure({ variants: { completeHost: 'localhost' } });
+      await overlayDecision(session.page, 'approve');
+      await waitForStatus(session.page, 'ready');
+      await expectReportFigures(session);
     }));
 });

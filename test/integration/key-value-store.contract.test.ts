@@ -126,4 +126,18 @@ describe.each([
     await new Promise((r) => setTimeout(r, 130));
     expect((await kv.getAndCount(key('state'), key('count'), 100)).count).toBe(1);
   });
+
+  it('addToSet keeps each member once, renews the TTL, and the set expires', async () => {
+    expect(await kv.setMembers(key('set'))).toEqual([]);
+    await kv.addToSet(key('set'), 'a', 100);
+    await kv.addToSet(key('set'), 'b', 100);
+    await kv.addToSet(key('set'), 'a', 100);
+    expect((await kv.setMembers(key('set'))).sort()).toEqual(['a', 'b']);
+    await new Promise((r) => setTimeout(r, 60));
+    await kv.addToSet(key('set'), 'c', 100);
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await kv.setMembers(key('set'))).sort()).toEqual(['a', 'b', 'c']);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await kv.setMembers(key('set'))).toEqual([]);
+  });
 });

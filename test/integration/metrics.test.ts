@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   decideInWidget,
@@ -8,6 +9,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/harness';
+import { applicantApproves, lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
 
 let sandbox: Sandbox;
 let server: TestServer | undefined;
@@ -29,6 +31,41 @@ function sample(text: string, name: string, labels = ''): number {
 }
 
 describe('GET /metrics', () => {
+  it('counts background jobs by outcome, the queue depth and the integrator API by route and status', async () => {
+    sandbox.configure({ reportDelayMs: 300 });
+    try {
+      const lender = await startLenderServer(sandbox);
+      server = lender;
+      const made = (await lender.lender().post('/verifications', { reference: 'metrics-1' }).expect(201))
+        .body;
+      await lender
+        .lender()
+        .get('/verifications/ver_' + 'A'.repeat(22))
+        .expect(404);
+      await applicantApproves(lender.agent(), made.start_url);
+      await lenderWaitsFor(lender, made.id, ['ready']);
+      const text = (await lender.agent().get('/metrics').expect(200)).text;
+      expect(sample(text, 'bff_jobs_total', 'job="verification",outcome="retry"')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'bff_jobs_total', 'job="verification",outcome="done"')).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'bff_integrator_requests_total', 'route="/integrator/v1/verifications",status="201"'),
+      ).toBe(1);
+      expect(
+        sample(
+          text,
+          'bff_integrator_requests_total',
+          'route="/integrator/v1/verifications/:id",status="404"',
+        ),
+      ).toBe(1);
+      // The verification's deadline job waits in the delayed set; no job gave up.
+      expect(sample(text, 'bff_job_queue_depth', 'state="delayed"')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'bff_job_queue_depth', 'state="failed"')).toBe(0);
+      expect(text).toMatch(/^bff_job_queue_oldest_waiting_seconds \d/m);
+    } finally {
+      sandbox.configure({ reportDelayMs: 0 });
+    }
+  });
+
   it('a full flow, a cancel and a failure move the funnel counters as expected', async () => {
     server = await startTestServer({ sandbox });
     const agent = server.agent();
@@ -68,6 +105,28 @@ describe('GET /metrics', () => {
     expect(refused.body.error.code).toBe('unauthorized');
     await server.agent().get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
     await server.agent().get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789').expect(200);
+  });
+
+  it('compares the token in constant time over equal-length digests, whatever length is sent (B15)', async () => {
+    server = await startTestServer({ sandbox, env: { METRICS_TOKEN: 'metrics-token-0123456789' } });
+    const compared: number[][] = [];
+    const spy = jest.spyOn(crypto, 'timingSafeEqual').mockImplementation((a, b) => {
+      compared.push([a.byteLength, b.byteLength]);
+      return Buffer.compare(Buffer.from(a as Uint8Array), Buffer.from(b as Uint8Array)) === 0;
+    });
+    try {
+      for (const given of ['', 'Bearer x', `Bearer ${'y'.repeat(500)}`, 'Bearer metrics-token-0123456789']) {
+        await server.agent().get('/metrics').set('Authorization', given);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(compared).toEqual([
+      [32, 32],
+      [32, 32],
+      [32, 32],
+      [32, 32],
+    ]);
   });
 
   it('in production without a token, /metrics is not served', async () => {

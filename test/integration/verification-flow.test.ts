@@ -11,6 +11,7 @@ import {
   startTestServer,
   TEST_CLIENT,
   type TestServer,
+  holdsData,
 } from '../support/harness';
 
 let sandbox: Sandbox;
@@ -38,7 +39,7 @@ afterAll(async () => {
 
 /** Everything but rate-limit counters, which hold no user data. */
 const keysOf = async () => (await redis.keysUnder(server.prefix)).filter((k) => !k.includes(':rl:'));
-const nonSessionKeys = async () => (await keysOf()).filter((k) => !k.includes(':sess:'));
+const nonSessionKeys = async () => (await keysOf()).filter((k) => !k.includes(':sess:') && holdsData(k));
 
 describe('GET /verification/start', () => {
   it('creates a widget link with a fresh state and redirects the browser there', async () => {
@@ -225,6 +226,7 @@ describe('popup and iframe modes', () => {
     expect(created.body).toEqual({
       status: 'awaiting_user',
       location: expect.stringContaining(`${sandbox.url}/widget?token=`),
+      widgetOrigins: [sandbox.url],
     });
     const callback = new URL(await decideInWidget(created.body.location, 'approve'));
     const query = Object.fromEntries(callback.searchParams);

@@ -57,6 +57,7 @@ describe('sandboxEnvSchema', () => {
         report: { failureRate: 0.3, failureStatus: 504 },
       },
       frameAncestors: ['https://app.example.com', 'http://localhost:*'],
+      variants: defaultSandboxOptions.variants,
     });
   });
 

@@ -16,7 +16,9 @@ import {
   sendRaw,
   snapshotRedis,
   startApprovedFlow,
+  expectAnswer,
   type ApprovedFlow,
+  type Expectation,
   type Reply,
   type SendOptions,
 } from './security-support';
@@ -48,16 +50,6 @@ afterAll(async () => {
  */
 type Need = 'own' | 'other' | 'used';
 type Scene = Partial<Record<Need, ApprovedFlow>>;
-
-type Expectation =
-  /** Our JSON error shape, with a request id. */
-  | { json: number; code: string }
-  /** Answered by the HTTP server before the app: same shape, request id null. */
-  | { protocol: number; code: string }
-  /** GET /callback and navigations to /verification/start: only ever the configured return URL, `/?verification=failed&reason=<code>`. */
-  | { returnTo: string }
-  /** The hostile part is ignored and the request answered normally; it still changes nothing. */
-  | { ok: number };
 
 interface Row {
   name: string;
@@ -534,6 +526,24 @@ const postStartRows: Row[] = [
     payloads: [],
   },
   {
+    name: 'JSON declared as UTF-16 (B14: JSON only as UTF-8)',
+    send: () =>
+      postJson('/api/verification', {}, { headers: { 'content-type': 'application/json; charset=utf-16' } }),
+    expect: { json: 415, code: 'unsupported_media_type' },
+    payloads: [],
+  },
+  {
+    name: 'JSON declared as UTF-32LE in quotes',
+    send: () =>
+      postJson(
+        '/api/verification',
+        {},
+        { headers: { 'content-type': 'application/json; charset="UTF-32LE"' } },
+      ),
+    expect: { json: 415, code: 'unsupported_media_type' },
+    payloads: [],
+  },
+  {
     name: 'an unknown content encoding',
     send: () => postJson('/api/verification', {}, { headers: { 'content-encoding': 'x-evil' } }),
     expect: { json: 415, code: 'unsupported_media_type' },
@@ -754,12 +764,27 @@ const callbackRows: Row[] = [
     payloads: [forgedState, 'injected=evil'],
   },
   {
-    name: 'a 5000-character code (own state)',
+    name: 'a 9000-character code (own state): an absurd URL',
     needs: ['own'],
     send: (s) =>
-      get(`/callback${callbackQuery(own(s), { code: 'Z'.repeat(5000) })}`, { cookie: own(s).cookie }),
+      get(`/callback${callbackQuery(own(s), { code: 'Z'.repeat(9000) })}`, { cookie: own(s).cookie }),
     expect: { returnTo: 'uri_too_long' },
     payloads: ['Z'.repeat(64)],
+  },
+  {
+    name: 'a 7000-character code under the URL limit (own state): longer than any code',
+    needs: ['own'],
+    send: (s) =>
+      get(`/callback${callbackQuery(own(s), { code: 'Z'.repeat(7000) })}`, { cookie: own(s).cookie }),
+    expect: { returnTo: 'invalid_callback' },
+    payloads: ['Z'.repeat(64)],
+  },
+  {
+    name: 'abort as a javascript: URL (own state)',
+    needs: ['own'],
+    send: (s) => get(`/callback${callbackQuery(own(s), { abort: JS_URL })}`, { cookie: own(s).cookie }),
+    expect: { returnTo: 'invalid_callback' },
+    payloads: [JS_URL],
   },
   {
     name: 'a 4000-character code under the URL limit (forged state)',
@@ -1008,14 +1033,34 @@ const postCallbackRows: Row[] = [
     payloads: [],
   },
   {
-    name: 'success as a boolean',
+    name: 'success as a number',
     needs: ['own'],
     send: (s) =>
-      postJson('/api/verification/callback', callbackBody(own(s), { success: true }), {
+      postJson('/api/verification/callback', callbackBody(own(s), { success: 1 }), {
         cookie: own(s).cookie,
       }),
     expect: { json: 400, code: 'invalid_callback' },
     payloads: [],
+  },
+  {
+    name: 'abort as an object (own state)',
+    needs: ['own'],
+    send: (s) =>
+      postJson('/api/verification/callback', callbackBody(own(s), { abort: { $ne: null } }), {
+        cookie: own(s).cookie,
+      }),
+    expect: { json: 400, code: 'invalid_callback' },
+    payloads: [],
+  },
+  {
+    name: 'an undocumented key beside the documented ones (never echoed)',
+    needs: ['own'],
+    send: (s) =>
+      postJson('/api/verification/callback', callbackBody(own(s), { abort: false, link_marker_key: 1 }), {
+        cookie: own(s).cookie,
+      }),
+    expect: { json: 400, code: 'invalid_callback' },
+    payloads: ['link_marker_key'],
   },
   {
     name: 'SQL injection as the code (own state)',
@@ -1028,10 +1073,10 @@ const postCallbackRows: Row[] = [
     payloads: ["' OR 1=1 --"],
   },
   {
-    name: 'a 5000-character code (own state)',
+    name: 'a 7000-character code (own state)',
     needs: ['own'],
     send: (s) =>
-      postJson('/api/verification/callback', callbackBody(own(s), { code: 'Z'.repeat(5000) }), {
+      postJson('/api/verification/callback', callbackBody(own(s), { code: 'Z'.repeat(7000) }), {
         cookie: own(s).cookie,
       }),
     expect: { json: 400, code: 'invalid_callback' },
@@ -1277,6 +1322,20 @@ const deleteRows: Row[] = [
     send: () => del({ cookie: 'bff.sid=s%3Aforged-session-id.forgedsignature', headers: JSON_TYPE }),
     expect: { ok: 204 },
     payloads: ['forged-session-id'],
+  },
+  {
+    name: 'charset=UTF-8 in quotes is JSON (no session: nothing to delete)',
+    send: () => del({ headers: { 'content-type': 'application/json; charset="UTF-8"' } }),
+    expect: { ok: 204 },
+    payloads: [],
+  },
+  {
+    name: 'charset=utf-16 (B14)',
+    needs: ['used'],
+    send: (s) =>
+      del({ cookie: used(s).cookie, headers: { 'content-type': 'application/json; charset=utf-16' } }),
+    expect: { json: 415, code: 'unsupported_media_type' },
+    payloads: [],
   },
   {
     name: 'XSS in the query (ignored)',
@@ -1637,29 +1696,6 @@ async function prepare(needs: Need[] = []): Promise<Scene> {
 
 /** The scene's states and codes are secrets: no answer may carry them either. */
 const secretsOf = (scene: Scene) => Object.values(scene).flatMap((f) => [f.state, f.code]);
-
-function expectAnswer(reply: Reply, expected: Expectation): void {
-  const context = `${reply.status} ${JSON.stringify(reply.headers.location ?? '')} ${reply.text.slice(0, 300)}`;
-  if ('returnTo' in expected) {
-    expect({ status: reply.status, location: reply.headers.location }).toEqual({
-      status: 302,
-      location: `/?verification=failed&reason=${expected.returnTo}`,
-    });
-    return;
-  }
-  if ('ok' in expected) {
-    expect(reply.status).toBe(expected.ok);
-    expect(reply.headers.location).toBeUndefined();
-    if (reply.json !== undefined) expect(reply.json).not.toHaveProperty('error.code');
-    return;
-  }
-  const status = 'json' in expected ? expected.json : expected.protocol;
-  expect([reply.status, context]).toEqual([status, context]);
-  expect(reply.headers['content-type']).toMatch(/^application\/json/);
-  expect(reply.headers.location).toBeUndefined();
-  const requestId = 'json' in expected ? reply.headers['x-request-id'] : null;
-  expect(reply.json).toEqual({ error: { code: expected.code, message: expect.any(String), requestId } });
-}
 
 describe.each(groups)('%s refuses hostile input and changes nothing', (_group, rows) => {
   it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { MAX_CODE_LENGTH } from '../../src/http/input-schemas';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   HIGH_RATE_LIMITS,
@@ -77,7 +78,10 @@ const TOKEN = /^[\x21-\x7e]+$/;
 const isToken = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length <= max && TOKEN.test(v);
 const isBool = (v: unknown): v is 'true' | 'false' => v === 'true' || v === 'false';
-const FIELDS = ['state', 'success', 'cancel', 'code', 'flow_id'];
+/** JSON bodies may carry the flags as booleans too (the widget's newer message). */
+const isJsonBool = (v: unknown): boolean => isBool(v) || typeof v === 'boolean';
+const isTrue = (v: unknown): boolean => v === 'true' || v === true;
+const FIELDS = ['state', 'success', 'cancel', 'abort', 'code', 'flow_id'];
 
 /** What the contract says should happen; updates the model (consumed flows, spent codes). */
 function predict(
@@ -94,16 +98,20 @@ function predict(
   };
   const state = one('state');
   const success = one('success');
-  const cancel = one('cancel');
+  const cancelFlag = one('cancel');
+  const abort = one('abort');
   const code = one('code');
   const flowId = one('flow_id');
+  const flag = strict ? isJsonBool : isBool;
+  const cancel = isTrue(cancelFlag) || isTrue(abort);
   const wellFormed =
     isToken(state, 512) &&
-    isBool(success) &&
-    (cancel === undefined || isBool(cancel)) &&
-    (code === undefined || isToken(code, 4096)) &&
+    flag(success) &&
+    (cancelFlag === undefined || flag(cancelFlag)) &&
+    (abort === undefined || flag(abort)) &&
+    (code === undefined || isToken(code, MAX_CODE_LENGTH)) &&
     (flowId === undefined || isToken(flowId, 256)) &&
-    !(success === 'true' && cancel !== 'true' && code === undefined) &&
+    !(isTrue(success) && !cancel && code === undefined) &&
     (!strict || [...byName.keys()].every((k) => FIELDS.includes(k)));
   const refused = (c: 'invalid_callback' | 'invalid_state') => ({
     kind: 'refused' as const,
@@ -116,8 +124,8 @@ function predict(
   if (!flow || flow.owner !== agentIndex) return refused('invalid_state');
   if (flowId !== undefined && flowId !== flow.flowId) return refused('invalid_callback');
   flow.pending = false;
-  if (cancel === 'true') return { kind: 'cancelled', exchanges: 0 };
-  if (success !== 'true') return { kind: 'failed', reason: 'bank_connection_failed', exchanges: 0 };
+  if (cancel) return { kind: 'cancelled', exchanges: 0 };
+  if (!isTrue(success)) return { kind: 'failed', reason: 'bank_connection_failed', exchanges: 0 };
   const accepted = flows.some((f) => f.code === code) && !spentCodes.has(code as string);
   spentCodes.add(code as string);
   return accepted
@@ -203,6 +211,7 @@ const extraName = fc.oneof(
     '__proto__',
     'constructor',
     'flowId',
+    'abort',
     '',
   ),
   fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 12 }),
@@ -358,7 +367,7 @@ describe('GET /callback under random queries', () => {
         ]);
         const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
         const path = `/callback${query ? '?' + query : ''}`;
-        fc.pre(path.length <= 4096);
+        fc.pre(path.length <= 8192);
         const sentOwnPendingState = isOwnPendingState(
           agent,
           pairs.filter(([k]) => k === 'state').map(([, v]) => v),

@@ -154,7 +154,16 @@ export async function completeFlow(base: string, flow: ApprovedFlow): Promise<Ap
   const res = await send(base, `/callback${flow.search}`, { cookie: flow.cookie });
   if (res.headers.location !== '/?verification=completed')
     throw new Error(`callback answered ${res.headers.location}`);
-  return { ...flow, cookie: sessionCookieOf(res) ?? flow.cookie };
+  const cookie = sessionCookieOf(res) ?? flow.cookie;
+  // The report job writes the report right after: wait for it, so a row's "nothing changed" holds.
+  const deadline = Date.now() + 5000;
+  const status = async () =>
+    ((await send(base, '/api/verification', { cookie })).json as { status?: string })?.status;
+  while ((await status()) === 'processing') {
+    if (Date.now() > deadline) throw new Error('the completed flow stayed processing');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { ...flow, cookie };
 }
 
 type Redis = Awaited<ReturnType<typeof inspectRedis>>;
@@ -194,3 +203,37 @@ export function expectNotEchoed(reply: Reply, payloads: string[]): void {
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type Expectation =
+  /** Our JSON error shape, with a request id. */
+  | { json: number; code: string }
+  /** Answered by the HTTP server before the app: same shape, request id null. */
+  | { protocol: number; code: string }
+  /** GET /callback and navigations to /verification/start: only ever the configured return URL, `/?verification=failed&reason=<code>`. */
+  | { returnTo: string }
+  /** The hostile part is ignored and the request answered normally; it still changes nothing. */
+  | { ok: number };
+
+/** Asserts the answer a hostile request must get: our JSON error shape, a safe redirect, or a normal answer. */
+export function expectAnswer(reply: Reply, expected: Expectation): void {
+  const context = `${reply.status} ${JSON.stringify(reply.headers.location ?? '')} ${reply.text.slice(0, 300)}`;
+  if ('returnTo' in expected) {
+    expect({ status: reply.status, location: reply.headers.location }).toEqual({
+      status: 302,
+      location: `/?verification=failed&reason=${expected.returnTo}`,
+    });
+    return;
+  }
+  if ('ok' in expected) {
+    expect(reply.status).toBe(expected.ok);
+    expect(reply.headers.location).toBeUndefined();
+    if (reply.json !== undefined) expect(reply.json).not.toHaveProperty('error.code');
+    return;
+  }
+  const status = 'json' in expected ? expected.json : expected.protocol;
+  expect([reply.status, context]).toEqual([status, context]);
+  expect(reply.headers['content-type']).toMatch(/^application\/json/);
+  expect(reply.headers.location).toBeUndefined();
+  const requestId = 'json' in expected ? reply.headers['x-request-id'] : null;
+  expect(reply.json).toEqual({ error: { code: expected.code, message: expect.any(String), requestId } });
+}

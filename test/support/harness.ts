@@ -14,8 +14,10 @@ import {
   type SandboxOptions,
 } from '../../src/sandbox/sandbox-server';
 import {
+  applyHttpTimeouts,
   createHttpServer,
   createRuntime,
+  type HttpServerOptions,
   stopHttpServer,
   type Runtime,
   type RuntimeOptions,
@@ -85,7 +87,11 @@ export interface TestServerOptions {
 /** Starts the real server in-process on a free port, pointed at the sandbox and a real Redis with its own key prefix. */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   let app: http.RequestListener = (_req, res) => res.end();
-  const server = createHttpServer((req: http.IncomingMessage, res: http.ServerResponse) => app(req, res));
+  const httpOptions: HttpServerOptions = {};
+  const server = createHttpServer(
+    (req: http.IncomingMessage, res: http.ServerResponse) => app(req, res),
+    httpOptions,
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const prefix = options.prefix ?? `test:${randomBytes(6).toString('hex')}:`;
@@ -106,12 +112,15 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     ...(options.redis === false ? {} : { REDIS_URL: redisUrl() }),
     ...options.env,
   });
+  const logger = createLogger(config.logLevel, logs);
   const runtime = await createRuntime(config, {
-    logger: createLogger(config.logLevel, logs),
+    logger,
     sandbox: options.sandbox,
     ...options.runtime,
   });
   app = runtime.app;
+  httpOptions.logger = logger;
+  applyHttpTimeouts(server, config.http);
   return {
     url,
     runtime,

@@ -42,6 +42,9 @@ export async function createPrivateRedis(): Promise<PrivateRedis> {
           'yes',
           '--appendfsync',
           'always',
+          // As production must run it for queued jobs: nothing is ever evicted.
+          '--maxmemory-policy',
+          'noeviction',
           // Tests stall it with DEBUG SLEEP.
           '--enable-debug-command',
           'local',

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 
 const problemsOf = (env: Record<string, string>): string[] => {
@@ -86,6 +88,70 @@ describe('loadConfig', () => {
     [{ SANDBOX_REPORT_DELAY_MS: '-1' }, 'SANDBOX_REPORT_DELAY_MS'],
   ])('refuses %j naming %s', (env, name) => {
     expect(problemsOf(env as Record<string, string>).some((p) => p.startsWith(name))).toBe(true);
+  });
+
+  it.each([
+    '/\\evil.example',
+    '//evil.example',
+    '/%5Cevil.example',
+    '/%5c%5cevil.example',
+    '%2F%2Fevil.example',
+    '\\\\evil.example',
+    'https://evil.example/',
+    'HTTPS://evil.example',
+  ])('refuses RETURN_URL %s, which leads off-origin (B12)', (value) => {
+    expect(problemsOf({ RETURN_URL: value })).toContainEqual(expect.stringMatching(/^RETURN_URL: /));
+  });
+
+  it('takes RETURN_URL paths on the own origin and absolute URLs of ALLOWED_ORIGINS (B12)', () => {
+    expect(loadConfig({ RETURN_URL: '/app?tab=income#top' }).returnUrl).toBe('/app?tab=income#top');
+    expect(
+      loadConfig({ RETURN_URL: 'https://app.example/done', ALLOWED_ORIGINS: 'https://app.example' })
+        .returnUrl,
+    ).toBe('https://app.example/done');
+  });
+
+  const production = {
+    NODE_ENV: 'production',
+    PUBLIC_BASE_URL: 'https://bff.example',
+    FINX_API_URL: 'https://api.finx-s.qwist.cloud',
+    FINX_CLIENT_ID: 'id',
+    FINX_CLIENT_SECRET: 'secret-from-finx',
+    REDIS_URL: 'redis://redis:6379',
+    SESSION_SECRET: 'x'.repeat(32),
+    TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  };
+
+  it('compares URL schemes case-insensitively in production (B13)', () => {
+    expect(problemsOf({ ...production, FINX_API_URL: 'HTTP://finx.example' })).toContainEqual(
+      expect.stringMatching(/^FINX_API_URL: must be https/),
+    );
+    expect(problemsOf({ ...production, PUBLIC_BASE_URL: 'HTTP://bff.example' })).toContainEqual(
+      expect.stringMatching(/^PUBLIC_BASE_URL: must be an https URL/),
+    );
+    expect(problemsOf({ ...production, FINX_API_URL: 'HTTPS://api.finx-s.qwist.cloud' })).toEqual([]);
+  });
+
+  it('refuses in production, by name, every secret shipped in docker-compose.yml and .env.example (B13)', () => {
+    const shipped = [
+      ...readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8').matchAll(
+        /(SESSION_SECRET|TOKEN_ENCRYPTION_KEY|FINX_CLIENT_SECRET|METRICS_TOKEN|SANDBOX_CLIENT_SECRET): \$\{\w+:-([^}]+)\}/g,
+      ),
+      ...readFileSync(path.join(__dirname, '../../.env.example'), 'utf8').matchAll(
+        /^#?(SESSION_SECRET|TOKEN_ENCRYPTION_KEY|FINX_CLIENT_SECRET|METRICS_TOKEN|SANDBOX_CLIENT_SECRET)=(\S+)$/gm,
+      ),
+    ].map((m) => [
+      m[1] === 'SANDBOX_CLIENT_SECRET' ? 'FINX_CLIENT_SECRET' : (m[1] as string),
+      m[2] as string,
+    ]);
+    expect(shipped.length).toBeGreaterThanOrEqual(3);
+    shipped.push(['FINX_CLIENT_SECRET', 'sandbox-secret-not-for-production']);
+    for (const [name, value] of shipped) {
+      expect([name, problemsOf({ ...production, [name as string]: value as string })]).toEqual([
+        name,
+        [expect.stringMatching(new RegExp(`^${name}: `))],
+      ]);
+    }
   });
 
   it('accepts the trust proxy forms Express knows', () => {

@@ -146,9 +146,20 @@ describe('docker-compose.yml: server', () => {
     expect(missing).toEqual([]);
   });
 
-  it('passes production validation with its own values once PUBLIC_BASE_URL and FINX_API_URL are https', () => {
-    expect(problemsOf(serverInProduction)).toEqual([]);
-    const config = loadConfig(serverInProduction);
+  it('refuses its shipped secrets in production by name, and passes with real ones', () => {
+    expect(problemsOf(serverInProduction)).toEqual([
+      expect.stringMatching(/^SESSION_SECRET: a development secret shipped/),
+      expect.stringMatching(/^TOKEN_ENCRYPTION_KEY: a development key shipped/),
+      expect.stringMatching(/^FINX_CLIENT_SECRET: the sandbox's development secret/),
+    ]);
+    const withRealSecrets: Env = {
+      ...serverInProduction,
+      SESSION_SECRET: 's'.repeat(40),
+      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      FINX_CLIENT_SECRET: 'issued-by-finx',
+    };
+    expect(problemsOf(withRealSecrets)).toEqual([]);
+    const config = loadConfig(withRealSecrets);
     expect(config.redis?.url).toBe('redis://redis:6379');
     expect(config.provider.baseUrl).toBe('https://api.finx.example');
     expect(config.sandbox).toBeUndefined();
@@ -217,9 +228,10 @@ describe('docker-compose.yml: sandbox', () => {
 });
 
 describe('docker-compose.yml: redis', () => {
-  it('keeps an append-only file on a named volume and has a health check', () => {
+  it('keeps an append-only file on a named volume, never evicts (queued jobs), and has a health check', () => {
     const command = commandOf('redis');
     expect(command[command.indexOf('--appendonly') + 1]).toBe('yes');
+    expect(command[command.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
     const volumes = (service('redis').volumes as string[]).map((v) => v.split(':'));
     const data = volumes.find(([, target]) => target === '/data');
     expect(data).toBeDefined();

@@ -19,6 +19,18 @@ describe('envelope cipher', () => {
     expect(cipher.seal('same', context)).not.toBe(cipher.seal('same', context));
   });
 
+  it('refuses a tag truncated to 12, 8 or 4 bytes (B15: the decipher fixes the tag length at 16)', () => {
+    const cipher = createEnvelopeCipher(k1);
+    const parts = cipher.seal('payload', context).split('.');
+    for (const length of [12, 8, 4]) {
+      const truncated = [...parts];
+      truncated[3] = Buffer.from(parts[3] as string, 'base64url')
+        .subarray(0, length)
+        .toString('base64url');
+      expect(() => cipher.open(truncated.join('.'), context)).toThrow(EnvelopeError);
+    }
+  });
+
   it('refuses tampered ciphertext, tag or iv', () => {
     const cipher = createEnvelopeCipher(k1);
     const parts = cipher.seal('payload', context).split('.');

@@ -1,16 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { sessionIdFrom } from '../../src/http/fast-poll';
+import { readSignedSessionId } from '../../src/http/session-cookie';
 
 const sign = (sid: string, secret: string) =>
   `s:${sid}.${createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '')}`;
 const cookie = (value: string) => `other=1; bff.sid=${encodeURIComponent(value)}; last=2`;
 
-describe('sessionIdFrom (the fast path reads the express-session cookie)', () => {
+describe('readSignedSessionId (the fast path reads the express-session cookie)', () => {
   const secrets = ['current-secret-0123456789abcdef0123', 'previous-secret-0123456789abcdef012'];
 
   it('accepts a cookie signed with the current or a previous secret', () => {
-    expect(sessionIdFrom(cookie(sign('abc', secrets[0] as string)), 'bff.sid=', secrets)).toBe('abc');
-    expect(sessionIdFrom(cookie(sign('abc', secrets[1] as string)), 'bff.sid=', secrets)).toBe('abc');
+    expect(readSignedSessionId(cookie(sign('abc', secrets[0] as string)), 'bff.sid', secrets)).toBe('abc');
+    expect(readSignedSessionId(cookie(sign('abc', secrets[1] as string)), 'bff.sid', secrets)).toBe('abc');
   });
 
   it.each([
@@ -23,6 +23,6 @@ describe('sessionIdFrom (the fast path reads the express-session cookie)', () =>
     ['no dot', cookie('s:abc')],
     ['bad percent-encoding', 'bff.sid=%E0%A4%A'],
   ])('refuses %s', (_name, header) => {
-    expect(sessionIdFrom(header, 'bff.sid=', secrets)).toBeUndefined();
+    expect(readSignedSessionId(header, 'bff.sid', secrets)).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { defaultSandboxOptions } from '../../src/sandbox/sandbox-server';
 
 const read = (file: string) => readFileSync(path.join(__dirname, '../..', file), 'utf8');
 
@@ -17,5 +18,17 @@ describe('README', () => {
     const snippet = read('public/client-snippet.js');
     const firstLine = snippet.split('\n').find((l) => l.startsWith('async function verifyIncome')) as string;
     expect(read('README.md')).toContain(firstLine);
+  });
+
+  it("states the start route's policy for requests without Fetch Metadata (older browsers)", () => {
+    expect(read('README.md')).toMatch(
+      /`GET \/verification\/start` without Fetch Metadata[^\n]*\n[^\n]*allowed/,
+    );
+  });
+
+  it('lists every sandbox provider variant in its "Provider variants" section', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Provider variants'));
+    for (const name of Object.keys(defaultSandboxOptions.variants)) expect(section).toContain(`\`${name}`);
   });
 });
