@@ -15,6 +15,7 @@ import { completeFlow, NAIVE_ROUTES, OUR_ROUTES, readySessions } from './flows';
 import { assertAllOk, runLoad, runPaced, waitForQuiet, type LoadOptions, type LoadResult } from './load';
 import { formatSummary } from './profile-summary';
 import { freePort, REPO_ROOT, startChild, type Child, type ChildOptions } from './processes';
+import { benchWebhooks, type WebhookBenchResult } from './webhooks';
 
 const quick = process.env.BENCH_QUICK === '1';
 function setting(name: string, full: number, quickValue: number): number {
@@ -36,6 +37,7 @@ const settings = {
   rate: setting('BENCH_RATE', 500, 500),
   fanInConnections: 200,
   pollIntervalMs: 2000,
+  webhookVerifications: Math.round(setting('BENCH_WEBHOOK_VERIFICATIONS', 200, 50)),
   /** How long to wait, at most, for other processes to calm down before each measured run. */
   quietWaitS: setting('BENCH_QUIET_WAIT_S', 30, 5),
   cpuProfile: process.env.BENCH_CPU_PROF === '1',
@@ -80,6 +82,7 @@ interface Rows {
   memory?: { before: MemoryReading; after: MemoryReading; sessions: number };
   redisBytes?: Record<string, number>;
   profiles: string[];
+  webhooks?: WebhookBenchResult;
 }
 
 async function main(): Promise<void> {
@@ -386,6 +389,20 @@ async function main(): Promise<void> {
     const after = { rss: mem.rssBytes(), ...(await heapAfterGc(mem, memoryFile)) };
     rows.memory = { before, after, sessions: clones.length };
     await stop(mem);
+
+    // 6. Webhooks: many verifications become ready together; each is delivered to a receiver here.
+    rows.webhooks = await benchWebhooks({
+      startServer: (env) =>
+        ourServer('ours (webhooks)', false, { env: { ...env, WEBHOOK_RETRY_SCHEDULE_S: '1,2,5' } }),
+      stopServer: stop,
+      sandboxConfig: (options) => sandboxControl(sandbox, '/__sandbox/config', options),
+      log,
+      count: settings.webhookVerifications,
+    });
+    log(
+      `webhooks: ${rows.webhooks.delivered}/${rows.webhooks.verifications} delivered, p50 ${ms(rows.webhooks.p50)}, ` +
+        `p99 ${ms(rows.webhooks.p99)}, ${rows.webhooks.duplicates} duplicates`,
+    );
   } catch (err) {
     for (const child of children) log(`--- last output of ${child.name} ---\n${child.tail()}`);
     throw err;
@@ -520,6 +537,14 @@ function render(rows: Rows, date: Date, redisVersion: string): string {
     lines.push(
       `| 5 | Redis memory per verification (MEMORY USAGE) | ${int(total)} B (session ${int(b.session ?? 0)}, meta ${int(b.meta ?? 0)}, ` +
         `tokens ${int(b.tokens ?? 0)}, report ${int(b.report ?? 0)}) | – | – |`,
+    );
+  }
+  if (rows.webhooks) {
+    const w = rows.webhooks;
+    const met = w.p50 < 200 && w.p99 < 1000 && w.lost === 0 && w.unverified === 0;
+    lines.push(
+      `| 6 | webhooks: ${w.verifications} verifications ready together (state changes within ${int(w.spreadMs)} ms), receiver on 127.0.0.1 verifying with standardwebhooks: state change → 2xx | ` +
+        `p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, max ${ms(w.max)}; ${w.delivered} delivered, ${w.lost} lost, ${w.duplicates} duplicates, ${w.unverified} unverified | p50 < 200 ms, p99 < 1 s, 0 lost | ${yes(met)} |`,
     );
   }
   return lines.join('\n');

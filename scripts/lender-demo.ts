@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config';
+import { startDemoReceiver, type DemoReceiver } from '../src/integrator/demo-webhook-receiver';
 import { createLogger } from '../src/logger';
 import { createHttpServer, createRuntime, stopHttpServer } from '../src/server';
 
@@ -12,6 +13,11 @@ import { createHttpServer, createRuntime, stopHttpServer } from '../src/server';
  * Without LENDER_DEMO_URL it runs its own server (embedded sandbox, in-process store, a fresh API key).
  * With LENDER_DEMO_URL and INTEGRATOR_API_KEY it talks to a server you run. `--auto` plays the
  * applicant too (opens the link and approves in the sandbox widget), for a run without a browser.
+ *
+ * Webhooks: with its own server the demo also runs a receiver on 127.0.0.1 (verifying each delivery
+ * with the standardwebhooks package) and prints what arrives. With LENDER_DEMO_URL it does so when
+ * WEBHOOK_SECRET is set (the server's), listening on LENDER_DEMO_RECEIVER_PORT (default 4100):
+ * start that server with WEBHOOK_URL=http://127.0.0.1:4100/webhooks.
  */
 export interface LenderDemoOptions {
   auto: boolean;
@@ -79,13 +85,29 @@ async function applicantApproves(startUrl: string): Promise<void> {
 export async function runLenderDemo(options: LenderDemoOptions): Promise<'ready' | string> {
   const { print } = options;
   const external = options.env.LENDER_DEMO_URL;
+  const secret = external ? options.env.WEBHOOK_SECRET : `whsec_${randomBytes(32).toString('base64')}`;
+  const receiver: DemoReceiver | undefined = secret
+    ? await startDemoReceiver({
+        secrets: [secret],
+        ...(external ? { port: Number(options.env.LENDER_DEMO_RECEIVER_PORT ?? 4100) } : {}),
+        onEvent: (event) =>
+          print(
+            `webhook ← ${event.type} ${event.id} (signature verified with standardwebhooks): ` +
+              `verification ${String(event.data.id)}, reference ${String(event.data.reference)}`,
+          ),
+      })
+    : undefined;
+  if (receiver && external) print(`webhook receiver on ${receiver.url} (the server's WEBHOOK_URL)`);
   const target: Target = external
     ? {
         url: external.replace(/\/+$/, ''),
         key: options.env.INTEGRATOR_API_KEY ?? '',
         close: async () => undefined,
       }
-    : await ownServer(options.env);
+    : await ownServer({
+        ...options.env,
+        ...(receiver && secret ? { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret } : {}),
+      });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${target.url}/integrator/v1${path}`, {
       method,
@@ -139,9 +161,17 @@ export async function runLenderDemo(options: LenderDemoOptions): Promise<'ready'
       `  income: ${income?.average ?? '?'} a month on average over ${String(report.body.period ?? '?')} months; ` +
         `disposable: ${disposable?.average ?? '?'} a month (ratio ${disposable?.ratio ?? '?'})`,
     );
+    if (receiver) {
+      // The webhook usually arrives before the read above sees `ready`; give it a moment otherwise.
+      const until = Date.now() + 10_000;
+      while (!receiver.deliveries.some((d) => d.first) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 100));
+      if (!receiver.deliveries.some((d) => d.first)) print('(no webhook arrived within 10 s)');
+    }
     return 'ready';
   } finally {
     await target.close();
+    await receiver?.close();
   }
 }
 

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { ProviderSettings } from './provider/provider-client';
 import type { SandboxOptions } from './sandbox/sandbox-server';
 import type { RedisSettings } from './storage/redis-connection';
+import { isPublicAddress } from './integrator/webhook-client';
+import { decodeWebhookSecret } from './integrator/webhook-signature';
 import {
   SANDBOX_DEV_CLIENT_ID,
   SANDBOX_DEV_CLIENT_SECRET,
@@ -86,6 +88,16 @@ export interface Config {
   integrator: { apiKeys: string[]; perKeyPerMinute: number };
   tickets: { ttlS: number; required: boolean };
   jobs: { concurrency: number; stalledAfterMs: number };
+  /** Signed webhooks to the lender's backend: off (no deliveries; the event log still fills) without a URL. */
+  webhooks: {
+    url: string | undefined;
+    /** HMAC keys: the current secret's first, then the previous ones'. */
+    keys: Buffer[];
+    /** Delays before each retry, after the immediate first attempt, in ms. */
+    scheduleMs: number[];
+    timeoutMs: number;
+    allowPrivate: boolean;
+  };
   /** /metrics is served with a token, or without one outside production. */
   metrics: { enabled: boolean; token: string | undefined };
   sandbox: { port: number; host: string; publicUrl: string | undefined; options: SandboxOptions } | undefined;
@@ -184,6 +196,12 @@ const envSchema = z
     REQUIRE_START_TICKET: z.enum(['true', 'false']).default('false'),
     JOBS_CONCURRENCY: int(1, 50),
     JOBS_STALLED_AFTER_MS: int(1000, 30000),
+    WEBHOOK_URL: optionalString,
+    WEBHOOK_SECRET: optionalString,
+    WEBHOOK_PREVIOUS_SECRETS: list,
+    WEBHOOK_RETRY_SCHEDULE_S: list,
+    WEBHOOK_TIMEOUT_MS: int(100, 15000),
+    WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
   })
   .extend(sandboxEnvSchema.shape);
 
@@ -312,6 +330,20 @@ export function loadConfig(env: Env): Config {
   if (e.REQUIRE_START_TICKET === 'true' && apiKeys.length === 0)
     problems.push('REQUIRE_START_TICKET: needs INTEGRATOR_API_KEYS (tickets come from the integrator API)');
 
+  const webhooks = readWebhookSettings(e, production, problems);
+  // Retention must outlast the retry window: an event, its verification and report are still there
+  // when the last retry goes out (and the lender then fetches the report).
+  let retentionS = e.RETENTION_S;
+  if (webhooks.url) {
+    const windowS = Math.ceil(retryWindowMs(webhooks) / 1000);
+    if (nonBlank.RETENTION_S === undefined)
+      retentionS = Math.max(retentionS, Math.ceil(windowS / 86400) * 86400);
+    else if (retentionS < windowS)
+      problems.push(
+        `RETENTION_S: ${retentionS} s is shorter than the webhook retry window (${windowS} s: WEBHOOK_RETRY_SCHEDULE_S with +20 % jitter and a timeout per attempt); raise it or shorten the schedule`,
+      );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const sandboxOptions = sandboxOptionsFromEnv(e, { clientId, clientSecret });
@@ -359,7 +391,7 @@ export function loadConfig(env: Env): Config {
     },
     // The headers get a shorter deadline of their own; the whole request at most HTTP_TIMEOUT_MS.
     http: { requestTimeoutMs: e.HTTP_TIMEOUT_MS, headersTimeoutMs: Math.min(10_000, e.HTTP_TIMEOUT_MS) },
-    retentionS: e.RETENTION_S,
+    retentionS,
     tokens: {
       refreshSkewS: e.REFRESH_SKEW_S,
       lockLeaseMs: e.REFRESH_LOCK_LEASE_MS,
@@ -374,6 +406,7 @@ export function loadConfig(env: Env): Config {
     integrator: { apiKeys, perKeyPerMinute: e.RATE_LIMIT_INTEGRATOR_PER_KEY_PER_MINUTE },
     tickets: { ttlS: e.START_TICKET_TTL_S, required: e.REQUIRE_START_TICKET === 'true' },
     jobs: { concurrency: e.JOBS_CONCURRENCY, stalledAfterMs: e.JOBS_STALLED_AFTER_MS },
+    webhooks,
     metrics: { enabled: metricsEnabled, token: e.METRICS_TOKEN },
     sandbox: embedded
       ? {
@@ -385,6 +418,71 @@ export function loadConfig(env: Env): Config {
       : undefined,
     warnings,
   };
+}
+
+/** The specification's schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
+export const DEFAULT_WEBHOOK_SCHEDULE_S = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400];
+
+/** The longest time from an event's first attempt to its last: every delay at +20 % jitter, plus a timeout per attempt. */
+export function retryWindowMs(webhooks: Pick<Config['webhooks'], 'scheduleMs' | 'timeoutMs'>): number {
+  const delays = webhooks.scheduleMs.reduce((sum, ms) => sum + ms, 0) * 1.2;
+  return delays + (webhooks.scheduleMs.length + 1) * webhooks.timeoutMs;
+}
+
+function readWebhookSettings(
+  e: {
+    WEBHOOK_URL?: string | undefined;
+    WEBHOOK_SECRET?: string | undefined;
+    WEBHOOK_PREVIOUS_SECRETS?: string[] | undefined;
+    WEBHOOK_RETRY_SCHEDULE_S?: string[] | undefined;
+    WEBHOOK_TIMEOUT_MS: number;
+    WEBHOOK_ALLOW_PRIVATE?: 'true' | 'false' | undefined;
+  },
+  production: boolean,
+  problems: string[],
+): Config['webhooks'] {
+  const allowPrivate = e.WEBHOOK_ALLOW_PRIVATE ? e.WEBHOOK_ALLOW_PRIVATE === 'true' : !production;
+  const schedule = e.WEBHOOK_RETRY_SCHEDULE_S ?? DEFAULT_WEBHOOK_SCHEDULE_S.map(String);
+  const scheduleMs = schedule.map((v) => Math.round(Number(v) * 1000));
+  if (
+    scheduleMs.length > 30 ||
+    schedule.some((v) => !/^\d+(\.\d+)?$/.test(v)) ||
+    scheduleMs.some((ms) => ms < 100 || ms > 7 * 86400_000)
+  )
+    problems.push(
+      'WEBHOOK_RETRY_SCHEDULE_S: 1 to 30 comma-separated delays in seconds (0.1 to 604800 each), e.g. 5,300,1800',
+    );
+  const keys: Buffer[] = [];
+  const url = e.WEBHOOK_URL;
+  if (url !== undefined) {
+    const parsed = parseUrl(url, 'WEBHOOK_URL', problems);
+    if (parsed && production && parsed.protocol !== 'https:')
+      problems.push('WEBHOOK_URL: must be https when NODE_ENV=production');
+    const host = parsed?.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (
+      host &&
+      !allowPrivate &&
+      (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && !isPublicAddress(host)))
+    )
+      problems.push(
+        'WEBHOOK_URL: points to a loopback, private, link-local or metadata address; set WEBHOOK_ALLOW_PRIVATE=true if that is intended',
+      );
+    if (parsed && (parsed.username || parsed.password))
+      problems.push('WEBHOOK_URL: must not contain credentials (deliveries are signed with WEBHOOK_SECRET)');
+    const current = e.WEBHOOK_SECRET ? decodeWebhookSecret(e.WEBHOOK_SECRET) : undefined;
+    if (!e.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required when WEBHOOK_URL is set');
+    else if (!current)
+      problems.push(
+        'WEBHOOK_SECRET: must be whsec_ + base64 of 24 to 64 random bytes (echo whsec_$(openssl rand -base64 32))',
+      );
+    if (current) keys.push(current);
+  }
+  for (const previous of e.WEBHOOK_PREVIOUS_SECRETS ?? []) {
+    const key = decodeWebhookSecret(previous);
+    if (key) keys.push(key);
+    else problems.push('WEBHOOK_PREVIOUS_SECRETS: each must be whsec_ + base64 of 24 to 64 bytes');
+  }
+  return { url, keys, scheduleMs, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate };
 }
 
 function readEncryptionKeys(

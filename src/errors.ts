@@ -44,6 +44,8 @@ const statusByCode = {
   verification_not_pending: 409,
   report_not_ready: 409,
   idempotency_conflict: 409,
+  delivery_pending: 409,
+  webhooks_disabled: 409,
   ticket_expired: 410,
   ticket_used: 410,
   gone: 410,

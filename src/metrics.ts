@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QueueCounts } from './jobs/job-queue';
-import type { Telemetry } from './telemetry';
+import type { Telemetry, WebhookTelemetry } from './telemetry';
 
-export interface Metrics extends Telemetry {
+export interface Metrics extends Telemetry, WebhookTelemetry {
   registry: Registry;
   integratorRequest(route: string, status: number): void;
   /** Reports the job queue's depth and the age of its oldest waiting job at every scrape. */
@@ -61,6 +61,29 @@ export function createMetrics(): Metrics {
     labelNames: ['route', 'status'],
     registers: [registry],
   });
+  const webhookAttempts = new Counter({
+    name: 'bff_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, retry, failed = schedule exhausted, gone = 410) and attempt number',
+    labelNames: ['outcome', 'attempt'],
+    registers: [registry],
+  });
+  const webhookDeadLetters = new Counter({
+    name: 'bff_webhook_dead_letters_total',
+    help: 'Webhook events given up (schedule exhausted, 410, endpoint disabled); listed by GET /integrator/v1/webhook-deliveries?status=failed',
+    registers: [registry],
+  });
+  const webhookLatency = new Histogram({
+    name: 'bff_webhook_delivery_latency_seconds',
+    help: "Time from a verification's state change to the receiver's 2xx",
+    buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 30, 300, 1800, 7200, 86400],
+    registers: [registry],
+  });
+  const webhookDisabled = new Gauge({
+    name: 'bff_webhook_endpoint_disabled',
+    help: 'Whether this instance stopped delivering webhooks after the endpoint answered 410 Gone (1) or not (0)',
+    registers: [registry],
+  });
+  webhookDisabled.set(0);
   let queueCounts: (() => Promise<QueueCounts>) | undefined;
   let lastCounts: Promise<QueueCounts | undefined> | undefined;
   // One read of the queue per scrape serves both gauges.
@@ -109,6 +132,11 @@ export function createMetrics(): Metrics {
     refreshLockWait: (ms) => lockWait.observe(ms / 1000),
     job: (job, outcome) => jobs.inc({ job, outcome }),
     integratorRequest: (route, status) => integrator.inc({ route, status: String(status) }),
+    webhookAttempt: (outcome, attempt) =>
+      webhookAttempts.inc({ outcome, attempt: String(Math.min(attempt, 20)) }),
+    webhookLatency: (ms) => webhookLatency.observe(ms / 1000),
+    webhookDeadLetter: () => webhookDeadLetters.inc(),
+    webhookEndpointDisabled: (disabled) => webhookDisabled.set(disabled ? 1 : 0),
     watchQueue: (counts) => {
       queueCounts = counts;
     },

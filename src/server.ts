@@ -35,6 +35,12 @@ import { createLenderVerifications } from './integrator/lender-verifications';
 import { createMemoryJobQueue } from './jobs/memory-job-queue';
 import { verificationProcessors } from './jobs/verification-job';
 import { checkRedisDurability } from './storage/redis-durability';
+import { createMemoryEventLog, createRedisEventLog, type EventLog } from './integrator/event-log';
+import { createWebhookAdmin } from './integrator/webhook-admin';
+import { createWebhookClient } from './integrator/webhook-client';
+import { webhookIdsOf } from './integrator/webhook-events';
+import { createSettledHook, webhookProcessors, type WebhookEndpoint } from './jobs/webhook-job';
+import type { VerificationMeta } from './verification/verification-store';
 
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
@@ -48,6 +54,8 @@ export interface Runtime {
   redis: RedisConnection | undefined;
   kv: KeyValueStore;
   jobs: JobQueue;
+  /** The webhook event log (catch-up reads it; deliveries send from it). */
+  events: EventLog;
   close(): Promise<void>;
 }
 
@@ -57,7 +65,11 @@ export interface RuntimeOptions {
   clock?: () => number;
   /** Reuse an already running sandbox instead of starting the embedded one. */
   sandbox?: Sandbox;
+  /** Wraps the verification job's `settled` collaborator (tests simulate a crash right after the state change). */
+  interceptSettled?: (settled: Settled) => Settled;
 }
+
+type Settled = (verificationId: string, meta: VerificationMeta) => Promise<void>;
 
 /** The composition root: builds every collaborator from the configuration. Does not listen. */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -135,6 +147,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : createMemoryJobQueue(logger, clock);
   if (redis) await checkRedisDurability(redis.client, logger);
   const verifications = createVerificationStore({ kv, keys, retentionMs });
+  const events = redis
+    ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
+    : createMemoryEventLog({ retentionMs, clock });
+
   const deps: VerificationDeps = {
     kv,
     keys,
@@ -166,6 +182,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       readyTimeoutMs: config.report.readyTimeoutS * 1000,
       pollLimit: { limit: config.rateLimits.pollsPerSessionPerMinute, windowMs: 60_000 },
     },
+    forgetEvents: (verificationId) => events.remove(webhookIdsOf(verificationId)),
     reportPaths: createReportPathMonitor({
       alertAfterMs: config.report.pathAlertAfterS * 1000,
       reportPath: config.provider.reportPath,
@@ -175,22 +192,50 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     }),
   };
 
+  const webhookEndpoint: WebhookEndpoint = { disabled: false };
+  const webhookUrl = config.webhooks.url;
+  const webhookClient = webhookUrl
+    ? createWebhookClient({
+        timeoutMs: config.webhooks.timeoutMs,
+        allowPrivate: config.webhooks.allowPrivate,
+      })
+    : undefined;
+  const settledHook: Settled = createSettledHook({ log: events, jobs, deliver: !!webhookUrl });
+  const settled = options.interceptSettled ? options.interceptSettled(settledHook) : settledHook;
+
   metrics.watchQueue(() => jobs.counts());
   jobs.start(
     instrumented(
-      verificationProcessors({
-        verifications,
-        tokens,
-        provider,
-        cipher,
-        keys,
-        clock,
-        logger,
-        telemetry,
-        settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
-        reportPaths: deps.reportPaths,
-        settled: async () => undefined,
-      }),
+      {
+        ...verificationProcessors({
+          verifications,
+          tokens,
+          provider,
+          cipher,
+          keys,
+          clock,
+          logger,
+          telemetry,
+          settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
+          reportPaths: deps.reportPaths,
+          settled,
+        }),
+        ...(webhookUrl && webhookClient
+          ? webhookProcessors({
+              log: events,
+              client: webhookClient,
+              settings: {
+                url: webhookUrl,
+                keys: config.webhooks.keys,
+                scheduleMs: config.webhooks.scheduleMs,
+              },
+              endpoint: webhookEndpoint,
+              clock,
+              logger,
+              telemetry: metrics,
+            })
+          : {}),
+      },
       (name, outcome) => telemetry.job(name, outcome),
     ),
   );
@@ -208,6 +253,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
             logger,
           ),
           idempotency: createIdempotency({ kv, keys, cipher }),
+          webhooks: createWebhookAdmin({
+            log: events,
+            jobs,
+            endpoint: webhookEndpoint,
+            deliver: !!webhookUrl,
+            telemetry: metrics,
+          }),
           observe: (route, status) => metrics.integratorRequest(route, status),
         })
       : undefined;
@@ -240,8 +292,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     redis,
     kv,
     jobs,
+    events,
     async close() {
       await jobs.close();
+      await webhookClient?.close();
       await provider.close();
       await redis?.close();
       if (ownsSandbox) await sandbox?.close();

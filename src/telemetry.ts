@@ -26,3 +26,20 @@ export const noTelemetry: Telemetry = {
   job: () => undefined,
   reportPathMisconfigured: () => undefined,
 };
+
+/** What webhook delivery reports about itself (src/metrics.ts implements it). */
+export interface WebhookTelemetry {
+  /** One delivery attempt ended: delivered (2xx), retry (failed, will retry), failed (failed, schedule exhausted), gone (410). */
+  webhookAttempt(outcome: 'delivered' | 'retry' | 'failed' | 'gone', attempt: number): void;
+  /** Time from the verification's state change to the receiver's 2xx. */
+  webhookLatency(ms: number): void;
+  webhookDeadLetter(): void;
+  webhookEndpointDisabled(disabled: boolean): void;
+}
+
+export const noWebhookTelemetry: WebhookTelemetry = {
+  webhookAttempt: () => undefined,
+  webhookLatency: () => undefined,
+  webhookDeadLetter: () => undefined,
+  webhookEndpointDisabled: () => undefined,
+};

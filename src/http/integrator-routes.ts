@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import { createApiKeyCheck } from '../integrator/api-keys';
 import type { createIdempotency } from '../integrator/idempotency';
 import type { LenderVerifications } from '../integrator/lender-verifications';
+import type { WebhookAdmin } from '../integrator/webhook-admin';
 import type { KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
 import { createVerificationSchema, referenceSchema } from './input-schemas';
@@ -23,12 +24,15 @@ export interface IntegratorRouteDeps {
   keys: StorageKeys;
   lender: LenderVerifications;
   idempotency: ReturnType<typeof createIdempotency>;
+  webhooks: WebhookAdmin;
   /** Counts requests by route and status. */
   observe(route: string, status: number): void;
 }
 
 const ID = /^ver_[A-Za-z0-9_-]{22}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const WEBHOOK_ID = /^msg_[0-9A-Z]{26}$/;
+const CURSOR = /^\d{1,16}$/;
 
 /**
  * The lender's server-to-server API under /integrator/v1: JSON, bearer key, no cookies, no session,
@@ -124,6 +128,37 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
     })
     .all(methodNotAllowed('GET'));
 
+  router
+    .route('/webhook-deliveries')
+    .get(async (req, res) => {
+      const query = onlyQuery(req, ['status', 'limit']);
+      if (query.status !== 'failed')
+        throw new AppError('invalid_request', 'Give status=failed (dead letters are what this lists).');
+      res.json(await deps.webhooks.failed(limitOf(query.limit)));
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/webhook-deliveries/:webhookId/redeliver')
+    .post(async (req, res) => {
+      const id = req.params.webhookId;
+      if (typeof id !== 'string' || !WEBHOOK_ID.test(id))
+        throw new AppError('not_found', 'No webhook event with this id.');
+      onlyQuery(req, []);
+      res.status(202).json(await deps.webhooks.redeliver(id));
+    })
+    .all(methodNotAllowed('POST'));
+
+  router
+    .route('/events')
+    .get(async (req, res) => {
+      const query = onlyQuery(req, ['after', 'limit']);
+      if (query.after !== undefined && !CURSOR.test(query.after))
+        throw new AppError('invalid_request', 'after must be a cursor from an earlier answer (its "next").');
+      res.json(await deps.webhooks.events(query.after, limitOf(query.limit)));
+    })
+    .all(methodNotAllowed('GET'));
+
   router.use((_req, res) => sendError(res, new AppError('not_found', 'No such endpoint.')));
   return router;
 }
@@ -135,6 +170,30 @@ function idOf(req: Request): string {
   if (Object.keys(req.query).length > 0)
     throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
   return id;
+}
+
+/** The query as single strings, refusing unknown or repeated parameters. */
+function onlyQuery(req: Request, allowed: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.query)) {
+    if (!allowed.includes(name))
+      throw new AppError(
+        'invalid_request',
+        allowed.length
+          ? `Unknown query parameter; this endpoint takes ${allowed.join(', ')}.`
+          : 'This endpoint takes no query parameters.',
+      );
+    if (typeof value !== 'string') throw new AppError('invalid_request', 'Give each query parameter once.');
+    out[name] = value;
+  }
+  return out;
+}
+
+function limitOf(raw: string | undefined): number {
+  if (raw === undefined) return 100;
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 500)
+    throw new AppError('invalid_request', 'limit must be 1 to 500.');
+  return Number(raw);
 }
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {

@@ -20,6 +20,8 @@ export interface StorageKeys {
   referenceIndex(referenceHash: string): string;
   /** An integrator request's Idempotency-Key (by hash) and the answer it got. */
   idempotency(keyHash: string): string;
+  /** The webhook event log's keys (log, append times, bodies, delivery state, dead letters): one hash tag, so one script spans them. */
+  events(name: string): string;
   /** The verifications a browser (owner hash) started, so DELETE can forget all of them: one key, its own hash tag. */
   ownerVerifications(ownerHash: string): string;
   allOf(verificationId: string): string[];
@@ -40,6 +42,7 @@ export function createStorageKeys(prefix: string): StorageKeys {
     tombstone: (id) => v(id, 'known'),
     referenceIndex: (hash) => `${prefix}ref:${hash}`,
     idempotency: (hash) => `${prefix}idem:${hash}`,
+    events: (name) => `${prefix}{events}:${name}`,
     ownerVerifications: (ownerHash) => `${prefix}{o:${ownerHash}}:verifications`,
     allOf: (id) => ['meta', 'tokens', 'report', 'lock:refresh'].map((name) => v(id, name)),
   };

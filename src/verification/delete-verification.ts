@@ -2,9 +2,9 @@ import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 
 /**
- * Forgets a verification: its pending flow, tokens, cached report and state. Idempotent. Where a
- * revocation endpoint is configured the refresh token is revoked first, best effort: the data is
- * deleted whether or not the provider answers.
+ * Forgets a verification: its pending flow, tokens, cached report, state and webhook events.
+ * Idempotent. Where a revocation endpoint is configured the refresh token is revoked first, best
+ * effort: the data is deleted whether or not the provider answers.
  */
 export async function deleteVerification(deps: VerificationDeps, verificationId: string): Promise<void> {
   const current = await deps.verifications.read(verificationId);
@@ -19,6 +19,7 @@ export async function deleteVerification(deps: VerificationDeps, verificationId:
       );
     });
   }
+  await deps.forgetEvents?.(verificationId);
   await deps.verifications.removeAll(verificationId);
   deps.logger.info({ verificationId }, 'verification deleted on request');
 }

@@ -46,6 +46,8 @@ export interface VerificationDeps {
   logger: Logger;
   telemetry: Telemetry;
   settings: VerificationSettings;
+  /** Removes a verification's webhook events (the event log is not under its hash tag). */
+  forgetEvents?(verificationId: string): Promise<void>;
   /** Tells a wrong FINX_REPORT_PATH from reports not ready yet; absent: never judged. */
   reportPaths?: ReportPathMonitor;
 }

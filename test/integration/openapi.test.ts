@@ -10,6 +10,7 @@ import {
   type TestServer,
 } from '../support/harness';
 import { applicantApproves, lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
+import { applicantCancels, startWebhookSetup, waitUntil } from '../integrator/webhook-support';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -171,6 +172,61 @@ describe('openapi.yaml describes what the server really answers', () => {
       );
     } finally {
       await lenderServer.close();
+    }
+  });
+
+  it('validates the webhook routes and the body and headers of a real delivery (OpenAPI 3.1 webhooks)', async () => {
+    const setup = await startWebhookSetup(sandbox, {
+      env: { WEBHOOK_RETRY_SCHEDULE_S: '0.2' },
+      receiver: { respond: (d) => ({ status: JSON.parse(d.body).data.reference === 'oa-dead' ? 500 : 204 }) },
+    });
+    try {
+      const api = setup.server.lender();
+      conforms('get', '/integrator/v1/events', await api.get('/events'));
+      const made = await api.post('/verifications', { reference: 'oa-wh' });
+      await applicantApproves(setup.server.agent(), made.body.start_url);
+      const dead = await api.post('/verifications', { reference: 'oa-dead' });
+      await applicantCancels(setup.server.agent(), dead.body.start_url);
+      const failed = async () => api.get('/webhook-deliveries?status=failed');
+      await waitUntil('a dead letter', async () => (await failed()).body.items.length === 1);
+      await waitUntil('a delivery', () => setup.receiver.deliveries.some((d) => d.status === 204));
+      conforms('get', '/integrator/v1/webhook-deliveries', await failed());
+      conforms('get', '/integrator/v1/webhook-deliveries', await api.get('/webhook-deliveries'));
+      const events = await api.get('/events?limit=1');
+      conforms('get', '/integrator/v1/events', events);
+      conforms('get', '/integrator/v1/events', await api.get(`/events?after=${events.body.next as string}`));
+      conforms('get', '/integrator/v1/events', await api.get('/events?after=x'));
+      const deadId = (await failed()).body.items[0].webhook_id as string;
+      const path = '/integrator/v1/webhook-deliveries/{webhook_id}/redeliver';
+      conforms('post', path, await api.post(`/webhook-deliveries/${deadId}/redeliver`, {}));
+      conforms('post', path, await api.post(`/webhook-deliveries/${deadId}/redeliver`, {}));
+      conforms('post', path, await api.post(`/webhook-deliveries/msg_${'0'.repeat(26)}/redeliver`, {}));
+
+      const webhook = (
+        spec as unknown as {
+          webhooks: Record<string, { post: { parameters: Array<{ name: string; schema: unknown }> } }>;
+        }
+      ).webhooks.verificationEnded?.post;
+      expect(webhook).toBeDefined();
+      const body = ajv.getSchema('openapi#/components/schemas/WebhookBody');
+      for (const delivery of setup.receiver.deliveries) {
+        if (!body?.(JSON.parse(delivery.body))) throw new Error(ajv.errorsText(body?.errors));
+        const headers: Record<string, string> = {
+          'webhook-id': delivery.webhookId,
+          'webhook-timestamp': String(delivery.timestamp),
+          'webhook-signature': delivery.signature,
+        };
+        for (const parameter of webhook?.parameters ?? []) {
+          const ref = (parameter.schema as { $ref?: string }).$ref;
+          const schema = ref ? { $ref: `openapi${ref}` } : (parameter.schema as object);
+          expect([parameter.name, ajv.validate(schema, headers[parameter.name])]).toEqual([
+            parameter.name,
+            true,
+          ]);
+        }
+      }
+    } finally {
+      await setup.close();
     }
   });
 });

@@ -209,12 +209,16 @@ describe('at rest', () => {
     const tokens = JSON.parse(s.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
     const reportText = JSON.stringify(ready.body.report);
     const partner = ready.body.report.income.primary.payment_partner as string;
-    // Every key whatever its type: strings, and the owner's index of verifications (a set).
-    const values = await Promise.all(
-      (await redis.keysUnder(s.prefix)).map(async (k) =>
-        (await redis.type(k)) === 'set' ? (await redis.sMembers(k)).join(',') : redis.get(k),
-      ),
-    );
+    // Every key whatever its type: strings, the owner's index of verifications (a set), and the
+    // webhook event log (hashes and sorted sets).
+    const readAny = async (k: string) => {
+      const type = await redis.type(k);
+      if (type === 'set') return (await redis.sMembers(k)).join(',');
+      if (type === 'hash') return JSON.stringify(await redis.hGetAll(k));
+      if (type === 'zset') return (await redis.zRange(k, 0, -1)).join('\n');
+      return redis.get(k);
+    };
+    const values = await Promise.all((await redis.keysUnder(s.prefix)).map(readAny));
     const dump = values.join('\n');
     expect(dump.length).toBeGreaterThan(0);
     for (const secret of [

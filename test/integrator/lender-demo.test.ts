@@ -14,5 +14,8 @@ describe('npm run lender:demo', () => {
     expect(text).toMatch(/verification\/start\?ticket=[A-Za-z0-9_-]{32}/);
     expect(text).toContain('status ready');
     expect(text).toMatch(/report: 200\n {2}income: \d+(\.\d+)? a month on average over 12 months/);
+    expect(text).toMatch(
+      /webhook ← verification\.ready msg_[0-9A-Z]{26} \(signature verified with standardwebhooks\): verification ver_\S+, reference demo-\d+/,
+    );
   });
 });

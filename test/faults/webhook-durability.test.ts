@@ -1,0 +1,153 @@
+import { freePort, startChild, type Child } from '../../bench/processes';
+import { startDemoReceiver, type DemoReceiver } from '../../src/integrator/demo-webhook-receiver';
+import { webhookIdFor } from '../../src/integrator/webhook-events';
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import { CookieBrowser } from '../support/scenarios';
+import { TEST_CLIENT, decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
+import { KEY_A } from '../integrator/integrator-support';
+import { SECRET, waitUntil } from '../integrator/webhook-support';
+
+// Real processes killed with SIGKILL and a real Redis (AOF, fsync always) stopped and started again:
+// a delivery lives in Redis, not in a process.
+jest.setTimeout(120_000);
+
+let sandbox: Sandbox;
+let redis: PrivateRedis;
+let receiver: DemoReceiver;
+let answer: (attempt: number) => number = () => 204;
+const children: Child[] = [];
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  redis = await createPrivateRedis();
+  await redis.start();
+  receiver = await startDemoReceiver({
+    secrets: [SECRET],
+    respond: (_d, attempt) => ({ status: answer(attempt) }),
+  });
+});
+afterAll(async () => {
+  for (const child of children) await child.stop();
+  await receiver.close();
+  redis.stop();
+  redis.cleanup();
+  await sandbox.close();
+});
+beforeEach(() => {
+  receiver.deliveries.length = 0;
+});
+
+async function instance(schedule = '3,3'): Promise<Child> {
+  const port = await freePort();
+  const child = await startChild({
+    name: `server-${children.length}`,
+    file: 'src/server.ts',
+    port,
+    readyPath: '/readyz',
+    env: {
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      REDIS_URL: redis.url,
+      FINX_API_URL: sandbox.url,
+      FINX_CLIENT_ID: TEST_CLIENT.clientId,
+      FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+      WIDGET_ALLOWED_ORIGINS: new URL(sandbox.url).origin,
+      SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
+      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      INTEGRATOR_API_KEYS: KEY_A,
+      REPORT_POLL_INTERVAL_MS: '200',
+      JOBS_STALLED_AFTER_MS: '2000',
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_RETRY_SCHEDULE_S: schedule,
+      LOG_LEVEL: 'warn',
+    },
+  });
+  children.push(child);
+  return child;
+}
+
+const api = (base: string, path: string, init: RequestInit = {}) =>
+  fetch(`${base}/integrator/v1${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json' },
+  });
+
+/** The lender creates a verification on one instance; the applicant cancels in the widget. Returns its webhook id. */
+async function endedVerification(base: string, reference: string): Promise<string> {
+  const made = (await (
+    await api(base, '/verifications', { method: 'POST', body: JSON.stringify({ reference }) })
+  ).json()) as { id: string; start_url: string };
+  const browser = new CookieBrowser();
+  const start = await browser.get(made.start_url);
+  const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'cancel'));
+  const back = await browser.get(`${base}${callback.pathname}${callback.search}`);
+  expect(back.headers.get('location')).toBe('/?verification=cancelled');
+  return webhookIdFor(made.id, 'cancelled');
+}
+
+describe('webhook deliveries outlive every instance and Redis', () => {
+  it('kill -9 of every instance while a delivery waits for its retry: a new instance delivers it', async () => {
+    answer = (attempt) => (attempt === 1 ? 503 : 204);
+    const first = await instance();
+    const id = await endedVerification(first.url, 'wh-kill');
+    await waitUntil('the first attempt', () => receiver.deliveries.length === 1);
+    await sleep(300);
+    first.signal('SIGKILL');
+    // The retry falls due while no instance runs.
+    await sleep(4000);
+    expect(receiver.deliveries).toHaveLength(1);
+
+    await instance();
+    await waitUntil('the retry', () => receiver.deliveries.length === 2, 20_000);
+    expect(receiver.deliveries.map((d) => [d.webhookId, d.status, d.verifiedWith])).toEqual([
+      [id, 503, [0]],
+      [id, 204, [0]],
+    ]);
+  });
+
+  it('Redis stopped and started again (AOF) with every instance gone meanwhile: the queued delivery is still delivered', async () => {
+    answer = (attempt) => (attempt === 1 ? 503 : 204);
+    const first = await instance('4,4');
+    const id = await endedVerification(first.url, 'wh-redis');
+    await waitUntil('the first attempt', () => receiver.deliveries.length === 1);
+    await sleep(300);
+    first.signal('SIGKILL');
+    redis.stop();
+    await sleep(500);
+    await redis.start();
+    await instance('4,4');
+    await waitUntil('the retry', () => receiver.deliveries.length === 2, 20_000);
+    expect(receiver.deliveries.map((d) => [d.webhookId, d.status])).toEqual([
+      [id, 503],
+      [id, 204],
+    ]);
+    // The catch-up log survived too.
+    const second = children[children.length - 1] as Child;
+    const events = (await (await api(second.url, '/events?limit=500')).json()) as {
+      items: Array<{ id: string }>;
+    };
+    expect(events.items.map((e) => e.id)).toContain(id);
+  });
+
+  it('two instances: every event delivered, and no webhook-id delivered successfully twice', async () => {
+    answer = () => 204;
+    for (const child of children) await child.stop();
+    const a = await instance();
+    const b = await instance();
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) ids.push(await endedVerification(i % 2 ? a.url : b.url, `wh-two-${i}`));
+    await waitUntil(
+      'every delivery',
+      () => new Set(receiver.deliveries.map((d) => d.webhookId)).size === ids.length,
+      30_000,
+    );
+    await sleep(1500);
+    const ok = receiver.deliveries.filter((d) => d.status === 204);
+    expect(ok.map((d) => d.webhookId).sort()).toEqual([...ids].sort());
+    expect(receiver.deliveries.every((d) => d.verifiedWith.length === 1)).toBe(true);
+  });
+});
