@@ -66,7 +66,11 @@ async function pendingVerifications(instances: LenderServer[], count: number) {
 describe('report readiness is driven by jobs, not by browsers', () => {
   it('two instances, 50 verifications pending at once, nobody polling: every report fetched, upstream requests bounded by the schedule, not by instances', async () => {
     sandbox.configure({ reportDelayMs: DELAY_MS });
-    const env = { ...HIGH_RATE_LIMITS, REPORT_POLL_INTERVAL_MS: String(INTERVAL_MS) };
+    const env = {
+      ...HIGH_RATE_LIMITS,
+      RATE_LIMIT_INTEGRATOR_PER_KEY_PER_MINUTE: '1000000',
+      REPORT_POLL_INTERVAL_MS: String(INTERVAL_MS),
+    };
     const a = await startLenderServer(sandbox, env);
     const b = await startLenderServer(sandbox, { ...env, PUBLIC_BASE_URL: a.url }, a.prefix);
     servers.push(a, b);
