@@ -3,6 +3,7 @@ import { HIGH_RATE_LIMITS, sleep, startTestSandbox } from '../support/harness';
 import { CookieBrowser } from '../support/scenarios';
 import { decideInWidget } from '../support/harness';
 import { startLenderServer, type LenderServer } from './integrator-support';
+import { readinessDelayMs } from '../../src/jobs/verification-job';
 
 jest.setTimeout(60_000);
 
@@ -26,8 +27,7 @@ function scheduleBound(windowMs: number): number {
   let at = 0;
   let attempts = 1;
   while (at <= windowMs) {
-    const backoff = Math.min(INTERVAL_MS * 1.5 ** (attempts - 1), INTERVAL_MS * 4) * 0.8;
-    at += Math.max(INTERVAL_MS, backoff);
+    at += readinessDelayMs(attempts, INTERVAL_MS, 0);
     attempts++;
   }
   return attempts;
