@@ -16,17 +16,6 @@ export interface Telemetry {
   reportPathMisconfigured(): void;
 }
 
-export const noTelemetry: Telemetry = {
-  flow: () => undefined,
-  providerCall: () => undefined,
-  refresh: () => undefined,
-  reportCache: () => undefined,
-  storeError: () => undefined,
-  refreshLockWait: () => undefined,
-  job: () => undefined,
-  reportPathMisconfigured: () => undefined,
-};
-
 /** What webhook delivery reports about itself (src/metrics.ts implements it). */
 export interface WebhookTelemetry {
   /** One delivery attempt ended: delivered (2xx), retry (failed, will retry), failed (failed, schedule exhausted), gone (410). */

@@ -34,3 +34,28 @@ describe('log redaction (B15)', () => {
     expect(text).not.toContain(secret);
   });
 });
+
+describe('error log lines', () => {
+  it('keep the stack and the cause chain, with queries stripped', () => {
+    const capture = new LogCapture();
+    const root = new Error('connect ECONNREFUSED https://finx.example/token?code=secret-code');
+    (root as Error & { code: string }).code = 'ECONNREFUSED';
+    const err = new Error('token exchange failed', { cause: root });
+    Object.assign(err, { responseBody: 'access_token=never-logged' });
+    createLogger('info', capture).error({ err }, 'request error');
+    const line = JSON.parse(capture.lines[0] as string) as {
+      err: {
+        type: string;
+        message: string;
+        stack: string;
+        cause: { code: string; message: string; stack: string };
+      };
+    };
+    expect(line.err.type).toBe('Error');
+    expect(line.err.stack).toContain('logger.test.ts');
+    expect(line.err.cause.code).toBe('ECONNREFUSED');
+    expect(line.err.cause.message).toContain('?[redacted]');
+    expect(capture.lines[0]).not.toContain('secret-code');
+    expect(capture.lines[0]).not.toContain('never-logged');
+  });
+});
