@@ -35,7 +35,7 @@ export interface AppDeps {
   extraRoutes?: express.Router[];
 }
 
-/** Leaves room for a 4 KiB authorization code beside state, flow_id and flags (finx-api.md §2). */
+/** Leaves room for a 4 KiB authorization code beside state, flow_id and flags (docs/finx-api.md §2). */
 const MAX_URL_LENGTH = 8192;
 /** Methods of the API's own paths, for 405 answers with an Allow header. */
 const ALLOWED_METHODS: Record<string, string[]> = {

@@ -13,7 +13,7 @@ import {
   sandboxOptionsFromEnv,
 } from './sandbox/sandbox-config';
 
-/** The widget hosts finX has used over the years (finx-api.md); used when FINX_API_URL is set and WIDGET_ALLOWED_ORIGINS is not. */
+/** The widget hosts finX has used over the years (docs/finx-api.md); used when FINX_API_URL is set and WIDGET_ALLOWED_ORIGINS is not. */
 const KNOWN_WIDGET_ORIGINS = [
   'https://widget.qwist.cloud',
   'https://finx.qwist.cloud',

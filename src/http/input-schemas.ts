@@ -47,11 +47,11 @@ export const createVerificationSchema = z.strictObject({
   language: languageSchema.optional(),
 });
 const bool = z.enum(['true', 'false']);
-/** The widget's postMessage may carry flags as JSON booleans (finx-api.md §2); the query has strings. */
+/** The widget's postMessage may carry flags as JSON booleans (docs/finx-api.md §2); the query has strings. */
 const jsonBool = z.union([bool, z.boolean().transform((b) => (b ? 'true' : 'false'))]);
 
 /**
- * The code's length is undocumented (finx-api.md §2: allow at least 4 KiB). The URL limit
+ * The code's length is undocumented (docs/finx-api.md §2: allow at least 4 KiB). The URL limit
  * (MAX_URL_LENGTH) and the 16 KB body limit bound what arrives; this leaves room for 4 KiB codes
  * beside state, flow_id and the flags.
  */

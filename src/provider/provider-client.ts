@@ -171,7 +171,7 @@ export function createProviderClient(
         await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
         return send('report', 'GET', path, `Bearer ${accessToken}`);
       });
-      // Readiness is undocumented (finx-api.md §4): these answers right after the exchange mean "not yet".
+      // Readiness is undocumented (docs/finx-api.md §4): these answers right after the exchange mean "not yet".
       const code = errorCode(res.body);
       if (
         res.status === 404 ||

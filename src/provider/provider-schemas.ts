@@ -6,7 +6,7 @@ export const widgetLinkSchema = z.object({
 });
 
 /**
- * Only `access_token` is certain (finx-api.md §3): a missing or unusable `expires_in` (absent, a
+ * Only `access_token` is certain (docs/finx-api.md §3): a missing or unusable `expires_in` (absent, a
  * numeric string, garbage) must not burn the single-use code, so it becomes undefined and the
  * caller assumes its default lifetime; a 401 on the report then refreshes once.
  */

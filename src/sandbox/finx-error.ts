@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { z } from 'zod';
 
-/** The finX client error codes this sandbox answers with (finx-api.md, section 5). */
+/** The finX client error codes this sandbox answers with (docs/finx-api.md, section 5). */
 export const FinxCode = {
   invalidRequest: 1000,
   notFound: 1002,

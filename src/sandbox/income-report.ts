@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** The report shape of finx-api.md section 4. Amounts are euros with at most two decimals. */
+/** The report shape of docs/finx-api.md section 4. Amounts are euros with at most two decimals. */
 export interface ReportSummary {
   total: number;
   low: number;

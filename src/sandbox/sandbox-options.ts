@@ -9,7 +9,7 @@ export interface EndpointFault {
 export type FaultEndpoint = 'link' | 'token' | 'report';
 
 /**
- * Behaviours of the real provider that differ from the sandbox's defaults (finx-api.md): switch
+ * Behaviours of the real provider that differ from the sandbox's defaults (docs/finx-api.md): switch
  * them on to see how the server copes with each, over real HTTP.
  */
 export interface ProviderVariants {

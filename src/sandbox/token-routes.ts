@@ -114,7 +114,7 @@ export function createTokenRoutes(state: SandboxState): Router {
     issueTokens(res, record.flowId);
   }
 
-  // Revocation exists in older finX APIs (finx-api.md: its current existence is unknown); the
+  // Revocation exists in older finX APIs (docs/finx-api.md: its current existence is unknown); the
   // sandbox offers it so the server's optional call can be tested. Revoking either token of a
   // pair revokes both; an unknown token is not an error (RFC 7009).
   router.post(

@@ -11,7 +11,7 @@ import {
 } from '../support/harness';
 
 /**
- * What the real provider may do differently from the sandbox's defaults (finx-api.md), each switched
+ * What the real provider may do differently from the sandbox's defaults (docs/finx-api.md), each switched
  * on as a sandbox variant and driven over real HTTP: the server must complete the flow in every mode.
  */
 
