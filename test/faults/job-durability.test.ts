@@ -1,9 +1,9 @@
-import { freePort, startChild, type Child } from '../../bench/processes';
+import type { Child } from '../../bench/processes';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { CookieBrowser } from '../support/scenarios';
-import { TEST_CLIENT, decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { integratorCall, startServerProcess } from '../support/server-process';
 import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
-import { KEY_A } from '../integrator/integrator-support';
 
 // Real processes killed with SIGKILL: the report job must live in Redis, not in a process.
 jest.setTimeout(90_000);
@@ -24,44 +24,17 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-async function instance(port: number): Promise<Child> {
-  const child = await startChild({
-    name: `server-${children.length}`,
-    file: 'src/server.ts',
-    port,
-    readyPath: '/readyz',
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      REDIS_URL: redis.url,
-      FINX_API_URL: sandbox.url,
-      FINX_CLIENT_ID: TEST_CLIENT.clientId,
-      FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-      WIDGET_ALLOWED_ORIGINS: new URL(sandbox.url).origin,
-      SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
-      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-      INTEGRATOR_API_KEYS: KEY_A,
-      REPORT_POLL_INTERVAL_MS: '200',
-      JOBS_STALLED_AFTER_MS: '2000',
-      LOG_LEVEL: 'warn',
-    },
-  });
+async function instance(): Promise<Child> {
+  const child = await startServerProcess({ name: `server-${children.length}`, redisUrl: redis.url, sandbox });
   children.push(child);
   return child;
 }
 
-const api = (base: string, path: string, init: RequestInit = {}) =>
-  fetch(`${base}/integrator/v1${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json' },
-  });
+const api = integratorCall;
 
 describe('the report job outlives every instance', () => {
   it('kill -9 of the only instance after the code exchange: a new instance finishes the job, no browser involved', async () => {
-    const port = await freePort();
-    const first = await instance(port);
+    const first = await instance();
     const made = (await (
       await api(first.url, '/verifications', { method: 'POST', body: '{"reference":"kill-1"}' })
     ).json()) as { id: string; start_url: string };
@@ -77,7 +50,7 @@ describe('the report job outlives every instance', () => {
     await sleep(3500);
     expect(sandbox.servedReport(flowId)).toBeUndefined();
 
-    const second = await instance(await freePort());
+    const second = await instance();
     const deadline = Date.now() + 20_000;
     let status = '';
     while (Date.now() < deadline) {

@@ -1,11 +1,11 @@
-import { freePort, startChild, type Child } from '../../bench/processes';
+import type { Child } from '../../bench/processes';
 import { startDemoReceiver, type DemoReceiver } from '../../src/integrator/demo-webhook-receiver';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { CookieBrowser } from '../support/scenarios';
-import { TEST_CLIENT, decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { integratorCall, startServerProcess } from '../support/server-process';
 import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
-import { KEY_A } from '../integrator/integrator-support';
 import { SECRET, waitUntil } from '../integrator/webhook-support';
 
 // Real processes killed with SIGKILL and a real Redis (AOF, fsync always) stopped and started again:
@@ -39,42 +39,17 @@ beforeEach(() => {
 });
 
 async function instance(schedule = '3,3'): Promise<Child> {
-  const port = await freePort();
-  const child = await startChild({
+  const child = await startServerProcess({
     name: `server-${children.length}`,
-    file: 'src/server.ts',
-    port,
-    readyPath: '/readyz',
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      REDIS_URL: redis.url,
-      FINX_API_URL: sandbox.url,
-      FINX_CLIENT_ID: TEST_CLIENT.clientId,
-      FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-      WIDGET_ALLOWED_ORIGINS: new URL(sandbox.url).origin,
-      SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
-      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-      INTEGRATOR_API_KEYS: KEY_A,
-      REPORT_POLL_INTERVAL_MS: '200',
-      JOBS_STALLED_AFTER_MS: '2000',
-      WEBHOOK_URL: receiver.url,
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_RETRY_SCHEDULE_S: schedule,
-      LOG_LEVEL: 'warn',
-    },
+    redisUrl: redis.url,
+    sandbox,
+    env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_SCHEDULE_S: schedule },
   });
   children.push(child);
   return child;
 }
 
-const api = (base: string, path: string, init: RequestInit = {}) =>
-  fetch(`${base}/integrator/v1${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json' },
-  });
+const api = integratorCall;
 
 /** The lender creates a verification on one instance; the applicant cancels in the widget. Returns its webhook id. */
 async function endedVerification(base: string, reference: string): Promise<string> {
