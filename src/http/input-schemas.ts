@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { languages } from '../config';
+import { AppError, type ErrorCode } from '../errors';
 
 /** IBAN: country, check digits, 11 to 30 alphanumerics, and the ISO 13616 mod-97 check. Spaces are allowed and dropped. */
 export const ibanSchema = z
@@ -101,3 +102,32 @@ export const callbackBodySchema = z
   .strictObject(callbackFields(jsonBool))
   .refine(successNeedsCode, 'success=true needs a code')
   .transform(toParams);
+
+type FieldErrors = Record<string, readonly [ErrorCode, string]>;
+
+/** The fields every start input shares answer with the same codes on every route. */
+const SHARED_FIELD_ERRORS: FieldErrors = {
+  iban: ['invalid_iban', 'The IBAN is not valid.'],
+  language: ['invalid_language', 'Language must be one of de, en, es, fr, ar.'],
+};
+
+/**
+ * Parses input or throws the AppError of its first problem: a field's own code where it has one
+ * (`fields` adds or overrides; key "" is the input as a whole), else `invalid_request`.
+ */
+export function parseInput<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  fields: FieldErrors = {},
+  invalidMessage = 'The request is not valid.',
+): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const known = { ...SHARED_FIELD_ERRORS, ...fields }[String(issue?.path[0] ?? '')];
+  if (known) throw new AppError(known[0], known[1]);
+  throw new AppError(
+    'invalid_request',
+    issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : invalidMessage,
+  );
+}

@@ -1,5 +1,4 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { z } from 'zod';
 import { AppError } from '../errors';
 import { createApiKeyCheck } from '../integrator/api-keys';
 import type { createIdempotency } from '../integrator/idempotency';
@@ -7,7 +6,7 @@ import type { LenderVerifications } from '../integrator/lender-verifications';
 import type { WebhookAdmin } from '../integrator/webhook-admin';
 import type { KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
-import { createVerificationSchema, referenceSchema } from './input-schemas';
+import { createVerificationSchema, parseInput, referenceSchema } from './input-schemas';
 import { sendError } from './error-handler';
 import { enforceRateLimits } from './rate-limit';
 
@@ -89,7 +88,12 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
   router
     .route('/verifications')
     .post(jsonBody, async (req, res) => {
-      const input = parse(createVerificationSchema, req.body);
+      const input = parseInput(
+        createVerificationSchema,
+        req.body,
+        REFERENCE_ERROR,
+        'The request body is not valid.',
+      );
       const idempotencyKey = req.get('idempotency-key');
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
         throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters.');
@@ -104,7 +108,7 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
       const keys = Object.keys(req.query);
       if (keys.length !== 1 || keys[0] !== 'reference')
         throw new AppError('invalid_request', 'Give exactly one query parameter: reference.');
-      const reference = parse(referenceSchema, req.query.reference);
+      const reference = parseInput(referenceSchema, req.query.reference, { '': REFERENCE_ERROR.reference });
       res.json({ items: await deps.lender.list(reference) });
     })
     .all(methodNotAllowed('GET, POST'));
@@ -189,27 +193,15 @@ function onlyQuery(req: Request, allowed: string[]): Record<string, string | und
   return out;
 }
 
+const REFERENCE_ERROR = {
+  reference: ['invalid_request', 'reference must be 1 to 64 of A-Z a-z 0-9 . _ : -'],
+} as const;
+
 function limitOf(raw: string | undefined): number {
   if (raw === undefined) return 100;
   if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 500)
     throw new AppError('invalid_request', 'limit must be 1 to 500.');
   return Number(raw);
-}
-
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue?.path[0];
-  if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
-  if (field === 'language')
-    throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
-  if (field === 'reference' || schema === (referenceSchema as unknown))
-    throw new AppError('invalid_request', 'reference must be 1 to 64 of A-Z a-z 0-9 . _ : -');
-  throw new AppError(
-    'invalid_request',
-    issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request body is not valid.',
-  );
 }
 
 function methodNotAllowed(allow: string) {

@@ -7,7 +7,7 @@ import { startVerification } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { assertSameSite } from './csrf-guard';
 import { enforceRateLimits, type RateRule } from './rate-limit';
-import { startInputSchema } from './input-schemas';
+import { parseInput, startInputSchema } from './input-schemas';
 import { ensureOwner, newOwner, saveSession } from './session-middleware';
 
 export interface VerificationRouteDeps {
@@ -84,16 +84,5 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
 }
 
 function parseStartInput(input: unknown): z.infer<typeof startInputSchema> {
-  const parsed = startInputSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue?.path[0];
-  if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
-  if (field === 'language')
-    throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
-  if (field === 'ticket') throw new AppError('ticket_invalid', 'This start link is not valid.');
-  throw new AppError(
-    'invalid_request',
-    issue?.code === 'unrecognized_keys' ? 'Unknown field in the request.' : 'The request is not valid.',
-  );
+  return parseInput(startInputSchema, input, { ticket: ['ticket_invalid', 'This start link is not valid.'] });
 }
