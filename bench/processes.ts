@@ -179,3 +179,25 @@ export function machineBusyMs(): number {
   const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((a, v) => a + (v ?? 0), 0);
   return (ticks * 1000) / CLOCK_TICKS_PER_S;
 }
+
+/** The sandbox provider as a child process on a free port, with the given client and extra settings. */
+export async function startSandboxChild(
+  client: { clientId: string; clientSecret: string },
+  env: Record<string, string> = {},
+  start: (options: ChildOptions) => Promise<Child> = startChild,
+): Promise<Child> {
+  const port = await freePort();
+  return start({
+    name: 'sandbox',
+    file: 'src/sandbox/main.ts',
+    port,
+    readyPath: '/__sandbox/stats',
+    env: {
+      SANDBOX_PORT: String(port),
+      SANDBOX_HOST: '127.0.0.1',
+      SANDBOX_CLIENT_ID: client.clientId,
+      SANDBOX_CLIENT_SECRET: client.clientSecret,
+      ...env,
+    },
+  });
+}

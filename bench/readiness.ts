@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient, type RedisClientType } from 'redis';
 import { approveInWidget, CookieBrowser } from './flows';
-import { freePort, REPO_ROOT, startChild, type Child } from './processes';
+import { freePort, REPO_ROOT, startChild, startSandboxChild, type Child } from './processes';
 
 const COUNT = Number(process.env.BENCH_READINESS_COUNT ?? 200);
 const INTERVAL_MS = Number(process.env.BENCH_READINESS_INTERVAL_MS ?? 2000);
@@ -36,20 +36,10 @@ async function main(): Promise<void> {
   const redis = createClient({ url: REDIS_URL }) as RedisClientType;
   await redis.connect();
   try {
-    const sandboxPort = await freePort();
-    const sandbox = await startChild({
-      name: 'sandbox',
-      file: 'src/sandbox/main.ts',
-      port: sandboxPort,
-      readyPath: '/__sandbox/stats',
-      env: {
-        SANDBOX_PORT: String(sandboxPort),
-        SANDBOX_HOST: '127.0.0.1',
-        SANDBOX_CLIENT_ID: 'bench-client',
-        SANDBOX_CLIENT_SECRET: clientSecret,
-        SANDBOX_REPORT_DELAY_MS: String(PROVIDER_DELAY_MS),
-      },
-    });
+    const sandbox = await startSandboxChild(
+      { clientId: 'bench-client', clientSecret },
+      { SANDBOX_REPORT_DELAY_MS: String(PROVIDER_DELAY_MS) },
+    );
     children.push(sandbox);
     const port = await freePort();
     const server = await startChild({
