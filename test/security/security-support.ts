@@ -214,6 +214,14 @@ export type Expectation =
   /** The hostile part is ignored and the request answered normally; it still changes nothing. */
   | { ok: number };
 
+/** What a row expects, for its test title: "302 reason=invalid_callback", "400 invalid_iban". */
+export function describeExpectation(expected: Expectation): string {
+  if ('returnTo' in expected) return `302 reason=${expected.returnTo}`;
+  if ('ok' in expected) return `${expected.ok}, the hostile part ignored`;
+  if ('protocol' in expected) return `${expected.protocol} ${expected.code} from the HTTP server`;
+  return `${expected.json} ${expected.code}`;
+}
+
 /** Asserts the answer a hostile request must get: our JSON error shape, a safe redirect, or a normal answer. */
 export function expectAnswer(reply: Reply, expected: Expectation): void {
   const context = `${reply.status} ${JSON.stringify(reply.headers.location ?? '')} ${reply.text.slice(0, 300)}`;
