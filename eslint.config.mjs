@@ -12,6 +12,26 @@ export default tseslint.config(
     },
   },
   {
+    // The direction of the layers: the domain (verification, tokens), the provider client and
+    // storage know nothing of HTTP or of how configuration is read; they get what they need.
+    files: ['src/verification/**', 'src/tokens/**', 'src/provider/**', 'src/storage/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'express', message: 'HTTP belongs in src/http/.' },
+            { name: 'express-session', message: 'Sessions belong in src/http/.' },
+          ],
+          patterns: [
+            { group: ['**/http/*', '**/http'], message: 'The domain must not depend on the HTTP layer.' },
+            { group: ['**/config', '**/config.ts'], message: 'Pass settings in; do not read config here.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['public/**/*.js'],
     languageOptions: {
       globals: {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ProviderSettings } from './provider/provider-client';
+import { LANGUAGES, type Language } from './provider/languages';
+import type { EncryptionKey } from './storage/envelope-cipher';
 import type { SandboxOptions } from './sandbox/sandbox-server';
 import type { RedisSettings } from './storage/redis-connection';
 import { isPublicAddress } from './integrator/webhook-client';
@@ -32,14 +34,9 @@ const SHIPPED_DEV_SECRETS = new Set([
 ]);
 /** The report path finX documents; `{id}` is the flow id. */
 export const DEFAULT_REPORT_PATH = '/rest/income-reports/{id}';
-const LANGUAGES = ['de', 'en', 'es', 'fr', 'ar'] as const;
-export type Language = (typeof LANGUAGES)[number];
-export const languages: readonly Language[] = LANGUAGES;
+export { languages, type Language } from './provider/languages';
 
-export interface EncryptionKey {
-  id: string;
-  key: Buffer;
-}
+export type { EncryptionKey };
 
 export interface Config {
   port: number;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { languages } from '../config';
+import { languages } from '../provider/languages';
 import { AppError, type ErrorCode } from '../errors';
 
 /** IBAN: country, check digits, 11 to 30 alphanumerics, and the ISO 13616 mod-97 check. Spaces are allowed and dropped. */

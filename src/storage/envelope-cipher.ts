@@ -1,5 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { EncryptionKey } from '../config';
+
+/** A 32-byte AES key and the id written into every envelope it seals (so keys can rotate). */
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
 
 /**
  * AES-256-GCM envelopes for data at rest: `v1.<key id>.<iv>.<tag>.<ciphertext>` (base64url parts).
