@@ -27,71 +27,61 @@
 
   const GENERIC_ERROR = 'Something went wrong while verifying your income. Please try again.';
 
-  // Codes are matched loosely (the server owns them); anything unknown gets the generic text.
+  // An unknown code gets the server's message where it can be trusted, else the generic text.
+  // One text per code the server can send to this page (src/errors.ts, src/verification/outcomes.ts),
+  // plus the page's own (network_error, popup_blocked, invalid_response).
+  // test/unit/page-messages.test.ts holds the list exact.
+  const AGAIN_LATER = 'Please try again in a few minutes.';
+  const BLOCKED = 'The request was blocked for your security. Reload the page and try again.';
+  const LINK_INVALID =
+    'This bank connection link is no longer valid. It may have been used already or timed out.';
+  const NOT_COMPLETED = 'The bank connection did not finish properly. Please try again.';
+  const RECONNECT = 'Your bank connection has expired. Please connect your account again.';
+  const START_AGAIN = 'This verification expired before it was finished. Please start again.';
   const ERROR_TEXT = {
     network_error: 'We could not reach the server. Check your internet connection and try again.',
     popup_blocked:
       'Your browser blocked the popup window. Allow popups for this site, or choose “Full page”.',
     invalid_response: 'The server sent an unexpected answer. Please try again.',
-    access_denied: 'Access to your bank account was not granted.',
-    user_cancelled: STATUS_TEXT.cancelled,
-    cancelled: STATUS_TEXT.cancelled,
+    invalid_request: 'The request was not accepted. Reload the page and try again.',
     invalid_iban: 'That IBAN was not accepted. Check it, or leave the field empty.',
-    invalid_state:
-      'This bank connection link is no longer valid. It may have been used already or timed out.',
-    state_mismatch:
-      'This bank connection link is no longer valid. It may have been used already or timed out.',
-    unknown_state:
-      'This bank connection link is no longer valid. It may have been used already or timed out.',
-    state_reused: 'This bank connection link has already been used. Please start again.',
-    state_expired: 'This bank connection link timed out. Please start again.',
-    flow_not_found: 'This bank connection link is no longer valid. Please start again.',
-    session_mismatch: 'The bank connection was finished in a different browser session. Please start again.',
-    session_expired: 'Your session has expired. Please start again.',
-    no_session: 'Your session has expired. Please start again.',
-    missing_code: 'The bank connection did not finish properly. Please try again.',
-    invalid_callback: 'The bank connection did not finish properly. Please try again.',
-    callback_failed: 'The bank connection did not finish properly. Please try again.',
-    exchange_failed: 'We could not complete the connection to your bank. Please try again.',
-    token_exchange_failed: 'We could not complete the connection to your bank. Please try again.',
-    invalid_grant: 'We could not complete the connection to your bank. Please try again.',
-    reconnect_required: 'Your bank connection has expired. Please connect your account again.',
-    token_expired: 'Your bank connection has expired. Please connect your account again.',
-    refresh_failed: 'Your bank connection has expired. Please connect your account again.',
-    report_failed: 'We could not create your income report. Please try again.',
-    report_unavailable: 'Your income report is not available. Please try again.',
-    report_not_found: 'Your income report is not available. Please try again.',
-    report_timeout: 'Creating your income report took too long. Please try again.',
-    expired: 'This verification expired before it was finished. Please start again.',
-    flow_expired: 'This verification expired before it was finished. Please start again.',
-    verification_expired: 'This verification expired before it was finished. Please start again.',
-    provider_error: 'Our banking partner reported a problem. Please try again in a few minutes.',
-    provider_unavailable:
-      'Our banking partner is not reachable right now. Please try again in a few minutes.',
-    provider_timeout: 'Our banking partner did not answer in time. Please try again in a few minutes.',
-    upstream_error: 'Our banking partner reported a problem. Please try again in a few minutes.',
-    upstream_unavailable:
-      'Our banking partner is not reachable right now. Please try again in a few minutes.',
-    upstream_timeout: 'Our banking partner did not answer in time. Please try again in a few minutes.',
-    bank_error: 'Your bank reported a problem. Please try again later.',
-    service_unavailable: 'The service is busy right now. Please try again in a few minutes.',
-    rate_limited: 'Too many attempts in a short time. Please wait a moment and try again.',
-    too_many_requests: 'Too many attempts in a short time. Please wait a moment and try again.',
-    forbidden: 'The request was blocked for your security. Reload the page and try again.',
-    invalid_origin: 'The request was blocked for your security. Reload the page and try again.',
-    csrf: 'The request was blocked for your security. Reload the page and try again.',
-    bank_connection_failed: 'The bank connection was not completed. Please try again.',
-    code_rejected: 'We could not complete the connection to your bank. Please try again.',
-    exchange_timeout: 'Our banking partner did not answer in time. Please try again.',
+    invalid_language: 'That language is not available. Please choose another one.',
+    invalid_json: 'The request was not accepted. Reload the page and try again.',
+    invalid_callback: NOT_COMPLETED,
+    invalid_state: LINK_INVALID,
+    unsupported_media_type: 'The request was not accepted. Reload the page and try again.',
+    payload_too_large: 'The request was too large. Reload the page and try again.',
+    headers_too_large: 'The request was too large. Clear this site’s cookies and try again.',
+    uri_too_long: 'The address was too long. Please start again.',
+    request_timeout: 'The request took too long to arrive. Check your connection and try again.',
+    ticket_invalid: 'This start link is not valid. Ask for a new one.',
+    ticket_expired: 'This start link has expired. Ask for a new one.',
+    ticket_used: 'This start link has already been used. Ask for a new one.',
+    ticket_required: 'Please use the start link you were sent.',
+    forbidden_origin: BLOCKED,
+    cross_site_request: BLOCKED,
     state_already_used: 'This bank connection link has already been used. Please start again.',
     verification_not_pending:
       'This bank connection was already finished or has timed out. Please start again.',
-    report_expired: 'Your income report is no longer available. Please verify your income again.',
-    dependency_unavailable: 'The service is busy right now. Please try again in a few minutes.',
-    invalid_language: 'That language is not available. Please choose another one.',
-    cross_site_request: 'The request was blocked for your security. Reload the page and try again.',
-    forbidden_origin: 'The request was blocked for your security. Reload the page and try again.',
+    rate_limited: 'Too many attempts in a short time. Please wait a moment and try again.',
+    widget_origin_not_allowed: `Our banking partner sent an unexpected address. ${AGAIN_LATER}`,
+    provider_error: `Our banking partner reported a problem. ${AGAIN_LATER}`,
+    provider_timeout: `Our banking partner did not answer in time. ${AGAIN_LATER}`,
+    provider_unavailable: `Our banking partner is not reachable right now. ${AGAIN_LATER}`,
+    dependency_unavailable: `The service is busy right now. ${AGAIN_LATER}`,
+    refresh_in_progress: `The service is busy right now. ${AGAIN_LATER}`,
     internal_error: GENERIC_ERROR,
+    bank_connection_failed: 'The bank connection was not completed. Please try again.',
+    exchange_timeout: 'Our banking partner did not answer in time. Please try again.',
+    code_rejected: 'We could not complete the connection to your bank. Please try again.',
+    report_timeout: 'Creating your income report took too long. Please try again.',
+    report_unavailable: 'Your income report is not available. Please try again.',
+    report_path_misconfigured: `Your income report could not be fetched because of a problem on our side. ${AGAIN_LATER}`,
+    session_expired: RECONNECT,
+    reconnect_required: RECONNECT,
+    flow_expired: START_AGAIN,
+    report_expired: 'Your income report is no longer available. Please verify your income again.',
+    verification_expired: START_AGAIN,
   };
 
   const money = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'EUR' });
@@ -359,7 +349,7 @@
   function showFailed(status, error, { trustMessage = false } = {}) {
     const code = safeCode(error && error.code);
     let message = (code && ERROR_TEXT[code]) || (trustMessage && error && str(error.message)) || null;
-    if (!message) message = status === 'expired' ? ERROR_TEXT.expired : GENERIC_ERROR;
+    if (!message) message = status === 'expired' ? ERROR_TEXT.verification_expired : GENERIC_ERROR;
     const heading = status === 'expired' ? 'Verification expired' : 'Verification failed';
     showOutcome(status, heading, message, {
       requestId: error ? safeRequestId(error.requestId) : null,

@@ -39,7 +39,6 @@ const statusByCode = {
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
-  no_verification: 404,
   state_already_used: 409,
   verification_not_pending: 409,
   report_not_ready: 409,
@@ -52,7 +51,6 @@ const statusByCode = {
   rate_limited: 429,
   widget_origin_not_allowed: 502,
   provider_error: 502,
-  provider_rejected: 502,
   provider_timeout: 504,
   provider_unavailable: 503,
   dependency_unavailable: 503,
@@ -62,6 +60,24 @@ const statusByCode = {
 } as const;
 
 export type ErrorCode = keyof typeof statusByCode;
+export const ERROR_CODES = Object.keys(statusByCode) as ErrorCode[];
+
+/**
+ * Codes the demo page never meets on the routes it calls, so it has no text for them: the
+ * integrator API and webhook admin (the lender's backend), /readyz (operations), and routing
+ * answers for paths or methods the page does not use. Every other code may reach the page.
+ */
+export const NOT_SENT_TO_THE_PAGE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'unauthorized',
+  'report_not_ready',
+  'idempotency_conflict',
+  'delivery_pending',
+  'webhooks_disabled',
+  'gone',
+  'not_ready',
+  'not_found',
+  'method_not_allowed',
+]);
 
 export function statusForCode(code: ErrorCode): number {
   return statusByCode[code];

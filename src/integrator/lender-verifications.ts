@@ -7,6 +7,7 @@ import { hashOf } from '../verification/flow-store';
 import { newVerificationId } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
 import type { VerificationMeta, VerificationStatus } from '../verification/verification-store';
+import { lapsedOutcome } from '../verification/outcomes';
 
 /** What the lender sees of a verification. */
 export interface LenderView {
@@ -35,17 +36,12 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
 
   const view = (id: string, meta: VerificationMeta): LenderView => {
     // An abandoned flow is expired from the moment its deadline passes, before its job records it.
-    const lapsed =
-      (meta.status === 'created' || meta.status === 'awaiting_user') && clock() > meta.awaitingUntil;
+    const lapsed = lapsedOutcome(meta, clock());
     return {
       id,
       reference: meta.reference ?? null,
       status: lapsed ? 'expired' : meta.status,
-      error: lapsed
-        ? meta.status === 'created'
-          ? 'ticket_expired'
-          : 'flow_expired'
-        : (meta.error?.code ?? null),
+      error: lapsed ? lapsed.code : (meta.error?.code ?? null),
       created_at: new Date(meta.createdAt).toISOString(),
       updated_at: new Date(meta.updatedAt ?? meta.createdAt).toISOString(),
     };

@@ -14,6 +14,7 @@ import type {
   VerificationStore,
 } from '../verification/verification-store';
 import { done, retry, type JobOutcome, type JobQueue, type JobRun, type JobSpec } from './job-queue';
+import { lapsedOutcome, outcome, providerFailureOutcome, type OutcomeCode } from '../verification/outcomes';
 
 export const VERIFICATION_JOB = 'verification';
 
@@ -92,13 +93,9 @@ export async function advanceVerification(
       return done(meta.status);
     }
     if (meta.status === 'created' || meta.status === 'awaiting_user') {
-      if (now > meta.awaitingUntil) {
-        const code = meta.status === 'created' ? 'ticket_expired' : 'flow_expired';
-        const message =
-          meta.status === 'created'
-            ? 'The start link was not used in time.'
-            : 'The bank connection was not completed in time.';
-        const next = expire(meta, now, code, message);
+      const lapsed = lapsedOutcome(meta, now);
+      if (lapsed) {
+        const next = expire(meta, now, lapsed.code, lapsed.message);
         if (await deps.verifications.transition(id, current, next)) deps.telemetry.flow('expired');
         continue;
       }
@@ -108,27 +105,27 @@ export async function advanceVerification(
       return retry(Math.min(soon, untilDeadline), meta.status);
     }
     // processing
-    const outcome = await fetchReportOnce(deps, id, meta);
-    if (outcome.kind === 'later') {
+    const fetched = await fetchReportOnce(deps, id, meta);
+    if (fetched.kind === 'later') {
       const moved = await deps.verifications.transition(id, current, {
         ...meta,
         fetchAttempts: (meta.fetchAttempts ?? 0) + 1,
         updatedAt: now,
       });
       if (!moved) continue;
-      return retry(outcome.delayMs, 'not_ready');
+      return retry(fetched.delayMs, 'not_ready');
     }
-    const written = await deps.verifications.transition(id, current, outcome.meta, outcome.companions);
+    const written = await deps.verifications.transition(id, current, fetched.meta, fetched.companions);
     if (!written) continue;
     deps.telemetry.flow(
-      outcome.meta.status === 'ready' ? 'ready' : outcome.meta.status === 'failed' ? 'failed' : 'expired',
+      fetched.meta.status === 'ready' ? 'ready' : fetched.meta.status === 'failed' ? 'failed' : 'expired',
     );
     deps.logger.info(
-      { verificationId: id, status: outcome.meta.status, reason: outcome.meta.error?.code },
-      outcome.meta.status === 'ready' ? 'income report ready' : 'verification ended without a report',
+      { verificationId: id, status: fetched.meta.status, reason: fetched.meta.error?.code },
+      fetched.meta.status === 'ready' ? 'income report ready' : 'verification ended without a report',
     );
-    await deps.settled(id, outcome.meta);
-    return done(outcome.meta.status);
+    await deps.settled(id, fetched.meta);
+    return done(fetched.meta.status);
   }
 }
 
@@ -149,14 +146,13 @@ async function fetchReportOnce(
   const { keys, settings, clock, logger } = deps;
   const now = clock();
   const dropTokens = { key: keys.tokens(id), value: null, ttlMs: 1 };
-  const end = (status: 'failed' | 'expired', code: string, message: string): FetchOutcome => ({
+  const end = (status: 'failed' | 'expired', code: OutcomeCode): FetchOutcome => ({
     kind: 'settled',
-    meta: { ...meta, status, error: { code, message }, updatedAt: now },
+    meta: { ...meta, status, error: outcome(code), updatedAt: now },
     companions: [dropTokens],
   });
   const later = (retryAfterMs: number | undefined): FetchOutcome => {
-    if (now > (meta.readyBy ?? Infinity))
-      return end('failed', 'report_timeout', 'The income report did not become available in time.');
+    if (now > (meta.readyBy ?? Infinity)) return end('failed', 'report_timeout');
     const attempts = (meta.fetchAttempts ?? 0) + 1;
     const delayMs = Math.min(
       retryAfterMs === undefined
@@ -168,25 +164,24 @@ async function fetchReportOnce(
     return { kind: 'later', delayMs: Math.max(0, Math.min(delayMs, (meta.readyBy ?? Infinity) - now + 50)) };
   };
 
-  let outcome;
+  let answer;
   try {
     let token = await deps.tokens.accessToken(id);
-    outcome = await deps.provider.getIncomeReport(meta.flowId, token).catch(async (err: unknown) => {
+    answer = await deps.provider.getIncomeReport(meta.flowId, token).catch(async (err: unknown) => {
       // 401: the access token was refused; refresh once and try once more, no more.
       if (!(err instanceof ProviderError) || err.failure !== 'unauthorized') throw err;
       token = await deps.tokens.accessToken(id, token);
       return deps.provider.getIncomeReport(meta.flowId, token);
     });
   } catch (err) {
-    if (err instanceof GrantLostError) return end('expired', err.reason, err.message);
+    if (err instanceof GrantLostError) return end('expired', err.reason);
     if (err instanceof ProviderError && (err.failure === 'rejected' || err.failure === 'unauthorized')) {
       logger.warn(
         { verificationId: id, status: err.status, providerCode: err.providerCode },
         'report request refused',
       );
-      return err.failure === 'unauthorized'
-        ? end('expired', 'session_expired', 'The bank connection has expired. Please connect again.')
-        : end('failed', 'report_unavailable', 'The provider could not produce the income report.');
+      const code = providerFailureOutcome('report', err.failure) as OutcomeCode;
+      return end(code === 'session_expired' ? 'expired' : 'failed', code);
     }
     if (err instanceof ProviderError || (err instanceof AppError && err.code !== 'dependency_unavailable')) {
       // Transient (timeout, 5xx, refresh busy): stay pending; the deadline still applies.
@@ -195,19 +190,15 @@ async function fetchReportOnce(
     }
     throw err;
   }
-  if (outcome.kind === 'not_ready') {
-    if (deps.reportPaths?.record(meta.flowId, outcome.notFound ? 'not_found' : 'other')) {
-      return end(
-        'failed',
-        'report_path_misconfigured',
-        'The income report could not be fetched because of a server configuration problem.',
-      );
+  if (answer.kind === 'not_ready') {
+    if (deps.reportPaths?.record(meta.flowId, answer.notFound ? 'not_found' : 'other')) {
+      return end('failed', 'report_path_misconfigured');
     }
-    return later(outcome.retryAfterMs);
+    return later(answer.retryAfterMs);
   }
   deps.reportPaths?.record(meta.flowId, 'found');
 
-  const reportJson = JSON.stringify(outcome.report);
+  const reportJson = JSON.stringify(answer.report);
   const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
   return {
     kind: 'settled',

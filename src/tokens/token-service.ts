@@ -7,12 +7,13 @@ import type { StorageKeys } from '../storage/storage-keys';
 import type { Telemetry } from '../telemetry';
 import { tryAcquireLock } from './lease-lock';
 import type { TokenRecord, TokenStore, VersionedTokens } from './token-store';
+import { OUTCOME_MESSAGES } from '../verification/outcomes';
 
 /** The user's grant is gone: they must connect their bank again. */
 export class GrantLostError extends Error {
   constructor(
     readonly reason: 'session_expired' | 'reconnect_required',
-    message: string,
+    message: string = OUTCOME_MESSAGES[reason],
   ) {
     super(message);
     this.name = 'GrantLostError';
@@ -70,13 +71,9 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
 
   async function readOrLost(id: string): Promise<VersionedTokens> {
     const current = await store.read(id);
-    if (!current)
-      throw new GrantLostError('session_expired', 'The bank connection has expired. Please connect again.');
+    if (!current) throw new GrantLostError('session_expired');
     if (current.record.uncertain) {
-      throw new GrantLostError(
-        'reconnect_required',
-        'The bank connection could not be renewed. Please connect again.',
-      );
+      throw new GrantLostError('reconnect_required');
     }
     return current;
   }
@@ -123,7 +120,7 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
     const refreshToken = current.record.refreshToken;
     if (!refreshToken) {
       await store.remove(id, current);
-      throw new GrantLostError('session_expired', 'The bank connection has expired. Please connect again.');
+      throw new GrantLostError('session_expired');
     }
     let tokens: TokenSet;
     try {
@@ -133,7 +130,7 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
       if (err.failure === 'rejected' || err.failure === 'unauthorized') {
         telemetry.refresh('rejected');
         await store.remove(id, current);
-        throw new GrantLostError('session_expired', 'The bank connection has expired. Please connect again.');
+        throw new GrantLostError('session_expired');
       }
       // A refresh that may have reached the provider may have rotated the token: retrying with the
       // old one could burn the grant for good, so the record is marked and the user asked to reconnect.
@@ -145,10 +142,7 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
           { verificationId: id, failure: err.failure, status: err.status },
           'token refresh outcome unknown; reconnect required',
         );
-        throw new GrantLostError(
-          'reconnect_required',
-          'The bank connection could not be renewed. Please connect again.',
-        );
+        throw new GrantLostError('reconnect_required');
       }
       telemetry.refresh('failed');
       throw new AppError(

@@ -5,6 +5,7 @@ import { settleJob } from '../jobs/verification-job';
 import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 import type { VerificationMeta } from './verification-store';
+import { outcome, providerFailureOutcome, type OutcomeCode } from './outcomes';
 
 /** The widget's way back, already checked for shape by the HTTP layer. */
 export interface CallbackParams {
@@ -65,7 +66,8 @@ export async function completeCallback(
     logger.info({ verificationId: id }, 'verification cancelled by the user');
     return { status: 'cancelled', verificationId: id };
   }
-  const fail = async (code: string, message: string): Promise<CallbackOutcome> => {
+  const fail = async (code: OutcomeCode): Promise<CallbackOutcome> => {
+    const { message } = outcome(code);
     await verifications.transition(id, current, { ...base, status: 'failed', error: { code, message } });
     await settleNow();
     telemetry.flow('failed');
@@ -73,7 +75,7 @@ export async function completeCallback(
     return { status: 'failed', verificationId: id, error: { code, message } };
   };
   if (!params.success || params.code === undefined) {
-    return fail('bank_connection_failed', 'The bank connection was not completed.');
+    return fail('bank_connection_failed');
   }
 
   let tokens: TokenSet;
@@ -85,14 +87,7 @@ export async function completeCallback(
       { verificationId: id, failure: err.failure, status: err.status, providerCode: err.providerCode },
       'code exchange failed',
     );
-    if (err.failure === 'timeout')
-      return fail('exchange_timeout', 'The bank data provider did not answer in time. Please start again.');
-    if (err.failure === 'unavailable')
-      return fail('provider_unavailable', 'The bank data provider is unavailable. Please start again later.');
-    return fail(
-      'code_rejected',
-      'The bank data provider did not accept the authorization. Please start again.',
-    );
+    return fail(providerFailureOutcome('exchange', err.failure) as OutcomeCode);
   }
 
   const now = clock();

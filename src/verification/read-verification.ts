@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import { hashOf } from './flow-store';
 import type { VerificationDeps } from './verification-deps';
 import type { VerificationMeta, VerificationStatus, VersionedMeta } from './verification-store';
+import { lapsedOutcome, outcome } from './outcomes';
 
 export type PublicStatus = VerificationStatus | 'none';
 
@@ -64,11 +65,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     }
     telemetry.reportCache('miss');
     const sealed = await kv.get(keys.report(id));
-    if (sealed === null)
-      return view('expired', null, {
-        code: 'report_expired',
-        message: 'The report is no longer kept. Please verify again.',
-      });
+    if (sealed === null) return view('expired', null, outcome('report_expired'));
     const result = view('ready', deps.cipher.open(sealed, keys.report(id)), null);
     if (readyBodies.size >= REPORT_CACHE_ENTRIES)
       readyBodies.delete(readyBodies.keys().next().value as string);
@@ -82,12 +79,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
       case 'ready':
         return readyView(id, meta);
       case 'awaiting_user':
-        if (clock() > meta.awaitingUntil) {
-          return view('expired', null, {
-            code: 'flow_expired',
-            message: 'The bank connection was not completed in time. Please start again.',
-          });
-        }
+        if (lapsedOutcome(meta, clock())) return view('expired', null, outcome('flow_expired'));
         return view('awaiting_user', null, null);
       default:
         return view(meta.status, null, meta.error ?? null);
@@ -133,11 +125,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
       }
       const current = raw === null ? null : parsedMeta(id, raw);
       // The session points at a verification whose records have expired.
-      if (!current)
-        return view('expired', null, {
-          code: 'verification_expired',
-          message: 'This verification has expired. Please start again.',
-        });
+      if (!current) return view('expired', null, outcome('verification_expired'));
       return fromMeta(id, current);
     },
   };
