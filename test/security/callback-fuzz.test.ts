@@ -10,6 +10,9 @@ import {
 } from '../support/harness';
 import { closeClients, send, sessionCookieOf, startApprovedFlow, type Reply } from './security-support';
 
+// 2,000 requests in one property: about 15 s on an idle 2-core machine; room for a busy one.
+jest.setTimeout(120_000);
+
 /**
  * Random callbacks against a model of the contract: the server must never fail (5xx), must only
  * redirect to the configured return URL, and must reach the provider's token endpoint exactly when
