@@ -25,7 +25,7 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['**/http/*', '**/http'], message: 'The domain must not depend on the HTTP layer.' },
-            { group: ['**/config', '**/config.ts'], message: 'Pass settings in; do not read config here.' },
+            { group: ['**/config', '**/config/*'], message: 'Pass settings in; do not read config here.' },
           ],
         },
       ],

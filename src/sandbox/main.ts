@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { issuesOf, withoutBlanks } from '../config/entry';
 import {
   SANDBOX_DEV_CLIENT_ID,
   SANDBOX_DEV_CLIENT_SECRET,
@@ -9,9 +10,10 @@ import { startSandbox } from './sandbox-server';
 
 /** `npm run sandbox`: the simulated finX provider as its own process. */
 async function main(): Promise<void> {
-  const parsed = sandboxEnvSchema.safeParse(process.env);
+  // An empty variable counts as unset, as in the server's configuration.
+  const parsed = sandboxEnvSchema.safeParse(withoutBlanks(process.env));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`);
+    const lines = issuesOf(parsed.error).map((line) => `  - ${line}`);
     process.stderr.write(`Invalid sandbox configuration:\n${lines.join('\n')}\n`);
     process.exit(1);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineEntries, int, optionalString, schemaOf } from '../config/entry';
 import {
   cspSourceSchema,
   defaultSandboxOptions,
@@ -9,19 +10,10 @@ import {
 
 export { SANDBOX_DEV_CLIENT_ID, SANDBOX_DEV_CLIENT_SECRET };
 
-/** An empty variable counts as unset, so `FOO=` in an env file falls back to the default. */
-const blankToUndefined = (value: unknown): unknown =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const rate = z.coerce.number().min(0).max(1).default(0);
+const failStatus = int(400, 503, 599);
 
-const int = (min: number, max: number, fallback: number) =>
-  z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
-
-const rate = z.preprocess(blankToUndefined, z.coerce.number().min(0).max(1).default(0));
-const failStatus = int(400, 599, 503);
-const optionalString = z.preprocess(blankToUndefined, z.string().trim().min(1).optional());
-
-const frameAncestors = z.preprocess(
-  blankToUndefined,
+const frameAncestors = optionalString.pipe(
   z
     .string()
     .transform((v) =>
@@ -36,29 +28,112 @@ const frameAncestors = z.preprocess(
 
 const DAY_S = 24 * 3600;
 
-/** The sandbox's environment variables; the main config extends its schema with this shape. */
-export const sandboxEnvSchema = z.object({
-  SANDBOX_PORT: int(0, 65535, 4010),
-  /** Interface to listen on; unset means 127.0.0.1 (docker: 0.0.0.0). */
-  SANDBOX_HOST: optionalString,
-  /** Origin the browser uses to reach the sandbox, when it differs from how the server reaches it. */
-  SANDBOX_PUBLIC_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
-  SANDBOX_ACCESS_TOKEN_TTL_S: int(1, 365 * DAY_S, defaultSandboxOptions.accessTokenTtlS),
-  SANDBOX_REFRESH_TOKEN_TTL_S: int(1, 3650 * DAY_S, defaultSandboxOptions.refreshTokenTtlS),
-  SANDBOX_CODE_TTL_S: int(1, 365 * DAY_S, defaultSandboxOptions.codeTtlS),
-  SANDBOX_REPORT_DELAY_MS: int(0, 3_600_000, defaultSandboxOptions.reportDelayMs),
-  SANDBOX_LATENCY_MS: int(0, 600_000, defaultSandboxOptions.latencyMs),
-  SANDBOX_FAIL_RATE_LINK: rate,
-  SANDBOX_FAIL_RATE_TOKEN: rate,
-  SANDBOX_FAIL_RATE_REPORT: rate,
-  SANDBOX_FAIL_STATUS_LINK: failStatus,
-  SANDBOX_FAIL_STATUS_TOKEN: failStatus,
-  SANDBOX_FAIL_STATUS_REPORT: failStatus,
-  /** Comma-separated CSP sources allowed to frame the widget; unset keeps localhost and 127.0.0.1. */
-  SANDBOX_FRAME_ANCESTORS: frameAncestors,
-  SANDBOX_CLIENT_ID: optionalString,
-  SANDBOX_CLIENT_SECRET: optionalString,
+/** The sandbox's environment variables, documented like the server's (src/config/entries.ts). */
+export const SANDBOX_ENTRIES = defineEntries({
+  SANDBOX_PORT: {
+    group: 'sandbox',
+    doc: 'Port the sandbox listens on. Default 4010.',
+    example: '4010',
+    schema: int(0, 4010, 65535),
+  },
+  SANDBOX_HOST: {
+    group: 'sandbox',
+    doc: 'Interface the sandbox listens on. Default 127.0.0.1 (docker: 0.0.0.0).',
+    example: '127.0.0.1',
+    schema: optionalString,
+  },
+  SANDBOX_PUBLIC_URL: {
+    group: 'sandbox',
+    doc: 'Origin browsers use to reach the sandbox, used in widget locations when it differs from the listening address. Default: http://<host>:<port>.',
+    example: 'http://localhost:4010',
+    schema: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  },
+  SANDBOX_ACCESS_TOKEN_TTL_S: {
+    group: 'sandbox',
+    doc: 'Lifetime of sandbox access tokens, in seconds. Default 3600.',
+    example: '3600',
+    schema: int(1, defaultSandboxOptions.accessTokenTtlS, 365 * DAY_S),
+  },
+  SANDBOX_REFRESH_TOKEN_TTL_S: {
+    group: 'sandbox',
+    doc: 'Lifetime of sandbox refresh tokens, in seconds. Default 7776000 (90 days).',
+    example: '7776000',
+    schema: int(1, defaultSandboxOptions.refreshTokenTtlS, 3650 * DAY_S),
+  },
+  SANDBOX_CODE_TTL_S: {
+    group: 'sandbox',
+    doc: 'Lifetime of authorization codes, in seconds. Default 300.',
+    example: '300',
+    schema: int(1, defaultSandboxOptions.codeTtlS, 365 * DAY_S),
+  },
+  SANDBOX_REPORT_DELAY_MS: {
+    group: 'sandbox',
+    doc: 'Report reads answer "not ready" until this long after the code exchange, in ms. Default 3000.',
+    example: '3000',
+    schema: int(0, defaultSandboxOptions.reportDelayMs, 3_600_000),
+  },
+  SANDBOX_LATENCY_MS: {
+    group: 'sandbox',
+    doc: 'Delay added to every API response, in ms. Default 0.',
+    example: '0',
+    schema: int(0, defaultSandboxOptions.latencyMs, 600_000),
+  },
+  SANDBOX_FAIL_RATE_LINK: {
+    group: 'sandbox',
+    doc: 'Probability 0..1 that a link / token / report call fails on purpose. Default 0.',
+    example: '0',
+    schema: rate,
+  },
+  SANDBOX_FAIL_RATE_TOKEN: {
+    group: 'sandbox',
+    doc: 'Probability 0..1 that a link / token / report call fails on purpose. Default 0.',
+    example: '0',
+    schema: rate,
+  },
+  SANDBOX_FAIL_RATE_REPORT: {
+    group: 'sandbox',
+    doc: 'Probability 0..1 that a link / token / report call fails on purpose. Default 0.',
+    example: '0',
+    schema: rate,
+  },
+  SANDBOX_FAIL_STATUS_LINK: {
+    group: 'sandbox',
+    doc: 'HTTP status (400-599) those injected failures answer with. Default 503.',
+    example: '503',
+    schema: failStatus,
+  },
+  SANDBOX_FAIL_STATUS_TOKEN: {
+    group: 'sandbox',
+    doc: 'HTTP status (400-599) those injected failures answer with. Default 503.',
+    example: '503',
+    schema: failStatus,
+  },
+  SANDBOX_FAIL_STATUS_REPORT: {
+    group: 'sandbox',
+    doc: 'HTTP status (400-599) those injected failures answer with. Default 503.',
+    example: '503',
+    schema: failStatus,
+  },
+  SANDBOX_FRAME_ANCESTORS: {
+    group: 'sandbox',
+    doc: 'Comma-separated CSP sources allowed to frame the widget. Default http://localhost:*,http://127.0.0.1:*.',
+    example: 'http://localhost:*,http://127.0.0.1:*',
+    schema: frameAncestors,
+  },
+  SANDBOX_CLIENT_ID: {
+    group: 'sandbox',
+    doc: "Credentials the sandbox accepts. Default: embedded = the server's FINX_CLIENT_ID/SECRET; standalone = its dev credentials.",
+    schema: optionalString,
+  },
+  SANDBOX_CLIENT_SECRET: {
+    group: 'sandbox',
+    doc: "Credentials the sandbox accepts. Default: embedded = the server's FINX_CLIENT_ID/SECRET; standalone = its dev credentials.",
+    schema: optionalString,
+  },
 });
+
+/** The sandbox's schema; the main config extends its own with this shape. */
+export const sandboxEnvSchema = schemaOf(SANDBOX_ENTRIES);
 
 export type SandboxEnv = z.infer<typeof sandboxEnvSchema>;
 

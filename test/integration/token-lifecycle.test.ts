@@ -171,7 +171,8 @@ describe('refresh failures are states, not crashes', () => {
     sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
     const s = await server({ REFRESH_SKEW_S: '0', FINX_REQUEST_TIMEOUT_MS: '300' });
     const agent = await completedAgent(s);
-    await new Promise((r) => setTimeout(r, 1100));
+    // Scripted before the token expires: the report job refreshes on its own schedule, so the first
+    // refresh (whenever it comes) must be the slow one.
     sandbox.script('refresh', [{ status: 0, delayMs: 1000 }]);
     const res = await pollUntil(agent, ['expired']);
     expect(res.body.error.code).toBe('reconnect_required');

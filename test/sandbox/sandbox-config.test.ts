@@ -1,3 +1,4 @@
+import { withoutBlanks } from '../../src/config/entry';
 import {
   SANDBOX_DEV_CLIENT_ID,
   SANDBOX_DEV_CLIENT_SECRET,
@@ -11,7 +12,8 @@ const dev = { clientId: SANDBOX_DEV_CLIENT_ID, clientSecret: SANDBOX_DEV_CLIENT_
 describe('sandboxEnvSchema', () => {
   it('gives the default options when nothing is set, and treats blank values as unset', () => {
     for (const env of [{}, { SANDBOX_PORT: '', SANDBOX_LATENCY_MS: ' ', SANDBOX_FRAME_ANCESTORS: '' }]) {
-      const parsed = sandboxEnvSchema.parse(env);
+      // Blank values are dropped before parsing, by the same reader the server uses.
+      const parsed = sandboxEnvSchema.parse(withoutBlanks(env));
       expect(parsed.SANDBOX_PORT).toBe(4010);
       expect(parsed.SANDBOX_HOST).toBeUndefined();
       expect(sandboxOptionsFromEnv(parsed, dev)).toEqual(defaultSandboxOptions);
