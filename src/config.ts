@@ -77,6 +77,8 @@ export interface Config {
   /** Node's server deadlines (HTTP_TIMEOUT_MS): a request (headers and body) that trickles in longer is answered 408. */
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   retentionS: number;
+  /** Ongoing access (the provider's ongoing use-case): how long it may last and how often it is kept alive. */
+  ongoing: { maxAccessMs: number; keepaliveMs: number };
   tokens: { refreshSkewS: number; lockLeaseMs: number; lockWaitMs: number };
   rateLimits: {
     startsPerSessionPerHour: number;
@@ -111,6 +113,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The provider ends a grant whose refresh token was not used for 90 days (finx-api.md). */
+const PROVIDER_INACTIVITY_LIMIT_S = 90 * 86400;
 
 const int = (min: number, def: number) => z.coerce.number().int().min(min).default(def);
 const optionalString = z
@@ -182,6 +187,8 @@ const envSchema = z
     REPORT_PATH_ALERT_S: int(1, 300),
     HTTP_TIMEOUT_MS: int(1000, 30000),
     RETENTION_S: int(60, 86400),
+    ONGOING_ACCESS_MAX_DAYS: int(1, 90).pipe(z.number().max(90)),
+    ONGOING_KEEPALIVE_S: int(1, 30 * 86400),
     REFRESH_SKEW_S: int(0, 60),
     REFRESH_LOCK_LEASE_MS: int(100, 5000),
     REFRESH_LOCK_WAIT_MS: int(100, 10000),
@@ -344,6 +351,16 @@ export function loadConfig(env: Env): Config {
       );
   }
 
+  // A refresh token unused for the provider's inactivity limit is dead: the keep-alive must come sooner.
+  // The embedded sandbox's limit is its own refresh-token lifetime.
+  const inactivityLimitS = embedded
+    ? Math.min(PROVIDER_INACTIVITY_LIMIT_S, e.SANDBOX_REFRESH_TOKEN_TTL_S)
+    : PROVIDER_INACTIVITY_LIMIT_S;
+  if (e.ONGOING_KEEPALIVE_S >= inactivityLimitS)
+    problems.push(
+      `ONGOING_KEEPALIVE_S: ${e.ONGOING_KEEPALIVE_S} s is not below the provider's inactivity limit (${inactivityLimitS} s); ongoing access would lapse between keep-alives`,
+    );
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const sandboxOptions = sandboxOptionsFromEnv(e, { clientId, clientSecret });
@@ -392,6 +409,10 @@ export function loadConfig(env: Env): Config {
     // The headers get a shorter deadline of their own; the whole request at most HTTP_TIMEOUT_MS.
     http: { requestTimeoutMs: e.HTTP_TIMEOUT_MS, headersTimeoutMs: Math.min(10_000, e.HTTP_TIMEOUT_MS) },
     retentionS,
+    ongoing: {
+      maxAccessMs: e.ONGOING_ACCESS_MAX_DAYS * 86400 * 1000,
+      keepaliveMs: e.ONGOING_KEEPALIVE_S * 1000,
+    },
     tokens: {
       refreshSkewS: e.REFRESH_SKEW_S,
       lockLeaseMs: e.REFRESH_LOCK_LEASE_MS,

@@ -129,6 +129,13 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
     .all(methodNotAllowed('GET'));
 
   router
+    .route('/verifications/:id/report-refresh')
+    .post(async (req, res) => {
+      res.status(202).json(await deps.lender.refreshReport(idOf(req)));
+    })
+    .all(methodNotAllowed('POST'));
+
+  router
     .route('/webhook-deliveries')
     .get(async (req, res) => {
       const query = onlyQuery(req, ['status', 'limit']);
@@ -204,6 +211,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   if (field === 'iban') throw new AppError('invalid_iban', 'The IBAN is not valid.');
   if (field === 'language')
     throw new AppError('invalid_language', 'Language must be one of de, en, es, fr, ar.');
+  if (field === 'access') throw new AppError('invalid_request', 'access must be one_time or ongoing.');
   if (field === 'reference' || schema === (referenceSchema as unknown))
     throw new AppError('invalid_request', 'reference must be 1 to 64 of A-Z a-z 0-9 . _ : -');
   throw new AppError(

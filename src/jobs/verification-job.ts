@@ -8,10 +8,11 @@ import type { StorageKeys } from '../storage/storage-keys';
 import type { Telemetry } from '../telemetry';
 import { GrantLostError, type TokenService } from '../tokens/token-service';
 import type { ReportPathMonitor } from '../verification/report-path-monitor';
-import type {
-  VerificationMeta,
-  VerificationStatus,
-  VerificationStore,
+import {
+  keepMsOf,
+  type VerificationMeta,
+  type VerificationStatus,
+  type VerificationStore,
 } from '../verification/verification-store';
 import { done, retry, type JobOutcome, type JobQueue, type JobRun, type JobSpec } from './job-queue';
 
@@ -48,6 +49,8 @@ export interface VerificationJobDeps {
   reportPaths?: ReportPathMonitor | undefined;
   /** Told of every verification this job finds settled (also again, after a crash): must be idempotent. */
   settled(verificationId: string, meta: VerificationMeta): Promise<void>;
+  /** Queues the keep-alive of an ongoing access (idempotent); absent: never queued. */
+  startKeepAlive?(verificationId: string): Promise<void>;
 }
 
 /** A provider's Retry-After beyond this is not waited out in full: the readiness deadline still applies. */
@@ -73,6 +76,7 @@ export async function advanceVerification(
     const meta = current.meta;
     const now = deps.clock();
     if (TERMINAL.has(meta.status)) {
+      if (meta.status === 'ready' && meta.access === 'ongoing') await deps.startKeepAlive?.(id);
       await deps.settled(id, meta);
       return done(meta.status);
     }
@@ -103,6 +107,8 @@ export async function advanceVerification(
       if (!moved) continue;
       return retry(outcome.delayMs, 'not_ready');
     }
+    // Queued before the state change (a crash in between loses nothing; the job waits for `ready`).
+    if (outcome.meta.status === 'ready' && meta.access === 'ongoing') await deps.startKeepAlive?.(id);
     const written = await deps.verifications.transition(id, current, outcome.meta, outcome.companions);
     if (!written) continue;
     deps.telemetry.flow(
@@ -191,15 +197,26 @@ async function fetchReportOnce(
 
   const reportJson = JSON.stringify(outcome.report);
   const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
+  const next: VerificationMeta = {
+    ...meta,
+    status: 'ready',
+    reportVersion,
+    reportFetchedAt: now,
+    error: undefined,
+    updatedAt: now,
+  };
   return {
     kind: 'settled',
-    meta: { ...meta, status: 'ready', reportVersion, error: undefined, updatedAt: now },
+    meta: next,
     companions: [
       {
         key: keys.report(id),
         value: deps.cipher.seal(reportJson, keys.report(id)),
-        ttlMs: settings.retentionMs,
+        // Ongoing access keeps its report as long as the access; one-time for the retention period.
+        ttlMs: keepMsOf(next, now, settings.retentionMs),
       },
+      // One-time access: the tokens go in the same step that stores the report.
+      ...(meta.access === 'ongoing' ? [] : [dropTokens]),
     ],
   };
 }
