@@ -92,7 +92,10 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
         access: input.access ?? 'one_time',
         ...(prefill ? { prefill } : {}),
       });
-      await appendToIndex(kv, keys.referenceIndex(hashOf(input.reference)), id, deps.settings.retentionMs);
+      // Long enough for an ongoing verification (a later one-time one must not shorten it): the
+      // list holds only ids, and reads skip the ones that are gone.
+      const indexTtlMs = deps.settings.retentionMs + deps.settings.ongoingMaxAccessMs;
+      await appendToIndex(kv, keys.referenceIndex(hashOf(input.reference)), id, indexTtlMs);
       deps.logger.info({ verificationId: id }, 'verification created by the lender');
       const startUrl = new URL('verification/start', withSlash(settings.publicBaseUrl));
       startUrl.searchParams.set('ticket', ticket);

@@ -376,5 +376,5 @@ describe('ongoing access outlives every instance', () => {
       await redis.close();
       await sandbox.close();
     }
-  });
+  }, 240_000); // the children run the compiled project: its first build alone can take a minute on a busy machine
 });
