@@ -110,6 +110,12 @@ describe('ongoing access', () => {
       note('receiver: verification.ready (verified with standardwebhooks)');
       const first = await setup.server.lender().get(`/verifications/${id}/report`).expect(200);
       expect(await tokenKeysOf(setup.server.prefix, id)).toHaveLength(1);
+      // Report, tokens and state are kept as long as the access (90 days), not for RETENTION_S (1 day).
+      const keys = createStorageKeys(setup.server.prefix);
+      const redis = await inspectRedis();
+      for (const key of [keys.report(id), keys.tokens(id), keys.meta(id)])
+        expect(await redis.pTTL(key)).toBeGreaterThan(89.9 * 86400_000);
+      await redis.close();
 
       // Three inactivity limits and more, no request from anyone: only the keep-alive talks to the provider.
       await sleep(10_000);
@@ -197,6 +203,43 @@ describe('ongoing access', () => {
       }
     },
   );
+
+  it('at access_expires_at the keep-alive deletes the tokens: error access_expired, 410 on report-refresh, no event', async () => {
+    let offsetMs = 0;
+    const clock = () => Date.now() + offsetMs;
+    const sandbox = await startTestSandbox({ refreshTokenTtlS: 60 });
+    const setup = await startWebhookSetup(sandbox, {
+      env: { ONGOING_KEEPALIVE_S: '1', ONGOING_ACCESS_MAX_DAYS: '30' },
+      runtime: { clock },
+    });
+    try {
+      const { id, ready } = await ongoingVerification(setup, 'expiry-1');
+      expect(Date.parse(ready.access_expires_at as string) - Date.now()).toBeGreaterThan(29.9 * 86400_000);
+      await waitUntil(
+        'verification.ready delivered',
+        () => verifiedEvents(setup, id, 'verification.ready').length === 1,
+      );
+      const deliveriesBefore = setup.receiver.deliveries.length;
+      offsetMs = 30 * 86400_000;
+      await waitUntil('access expired', async () => {
+        const v = await setup.server.lender().get(`/verifications/${id}`).expect(200);
+        return v.body.error === 'access_expired';
+      });
+      expect(await tokenKeysOf(setup.server.prefix, id)).toEqual([]);
+      const refused = await setup.server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(410);
+      expect(refused.body.error.code).toBe('access_lost');
+      await setup.server.lender().get(`/verifications/${id}/report`).expect(200);
+      await sleep(1500);
+      // Any delivery at all (a shifted clock would also fail the receiver's timestamp check).
+      expect(setup.receiver.deliveries).toHaveLength(deliveriesBefore);
+      const caught = await setup.server.lender().get('/events').expect(200);
+      expect(caught.body.items.map((e: { type: string }) => e.type)).toEqual(['verification.ready']);
+      expect(sandbox.stats().refreshesRejected).toBe(0);
+    } finally {
+      await setup.close();
+      await sandbox.close();
+    }
+  });
 
   it('two instances, keep-alive and a report refresh at the same moment: one refresh upstream, none rejected', async () => {
     // Access tokens are stale after a second, so both the keep-alive and the report refresh need a refresh.
