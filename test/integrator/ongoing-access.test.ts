@@ -1,6 +1,9 @@
 import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { freePort, startChild, type Child } from '../../bench/processes';
+import { refreshReport, type OngoingAccessDeps } from '../../src/jobs/ongoing-access-job';
+import { createAnnouncer } from '../../src/jobs/webhook-job';
+import { webhookIdFor } from '../../src/integrator/webhook-events';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { createStorageKeys } from '../../src/storage/storage-keys';
 import { CookieBrowser } from '../support/scenarios';
@@ -320,6 +323,66 @@ describe('ongoing access', () => {
       await setup.server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(410);
     } finally {
       await setup.close();
+      await sandbox.close();
+    }
+  });
+});
+
+describe('report refresh and a crash between storing the report and announcing it', () => {
+  it('the next run of the job appends the report_updated event it owes, once', async () => {
+    const sandbox = await startTestSandbox({ newerReportEachFetch: true });
+    // A keep-alive far away: only the refresh run by hand below touches this verification.
+    const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
+    try {
+      const made = await server.lender().post('/verifications', { reference: 'crash-1', access: 'ongoing' });
+      const id = made.body.id as string;
+      await applicantApproves(server.agent(), made.body.start_url as string);
+      await lenderWaitsFor(server, id, ['ready']);
+      const rt = server.runtime;
+      const announceForReal = createAnnouncer({ log: rt.events, jobs: rt.jobs, deliver: false });
+      let crash = true;
+      const deps: OngoingAccessDeps = {
+        verifications: rt.deps.verifications,
+        tokens: rt.deps.tokens,
+        tokenStore: rt.deps.tokenStore,
+        provider: rt.deps.provider,
+        cipher: rt.deps.cipher,
+        keys: rt.deps.keys,
+        clock: Date.now,
+        logger: rt.deps.logger,
+        settings: { keepaliveMs: 3600_000, retentionMs: 86400_000, refreshGiveUpMs: 60_000 },
+        announce: async (event) => {
+          if (crash) throw new Error('process died before the event was appended');
+          await announceForReal(event);
+        },
+        forget: (ids) => rt.events.remove(ids),
+      };
+      // The lender's request as the route records it, without queueing the server's own job.
+      await rt.deps.verifications.transitionFresh(id, (meta) => ({
+        meta: { ...meta, refreshPending: { id: 'rfr_crash', requestedAt: Date.now() } },
+      }));
+      const job = { verificationId: id, refreshId: 'rfr_crash' };
+      await expect(refreshReport(deps, job, { id: 'x', run: 1 })).rejects.toThrow('process died');
+      const stored = await rt.deps.verifications.read(id);
+      expect(stored?.meta).toMatchObject({ reportUpdates: 1, reportAnnounced: false });
+      const eventId = webhookIdFor(id, 'report_updated:1');
+      expect(await rt.events.read(eventId)).toBeUndefined();
+
+      crash = false;
+      // The engine runs the job again: the report is not fetched twice, the event is appended.
+      const fetchesBefore = sandbox.stats().reportFetches.ready;
+      expect(await refreshReport(deps, job, { id: 'x', run: 2 })).toEqual({
+        kind: 'done',
+        result: 'not_pending',
+      });
+      expect(sandbox.stats().reportFetches.ready).toBe(fetchesBefore);
+      expect((await rt.events.read(eventId))?.event.type).toBe('verification.report_updated');
+      expect((await rt.deps.verifications.read(id))?.meta.reportAnnounced).toBe(true);
+      await refreshReport(deps, job, { id: 'x', run: 3 });
+      const page = await rt.events.page(undefined, 100);
+      expect(page.items.filter((e) => e.type === 'verification.report_updated')).toHaveLength(1);
+    } finally {
+      await server.close();
       await sandbox.close();
     }
   });
