@@ -80,6 +80,8 @@
     session_expired: RECONNECT,
     reconnect_required: RECONNECT,
     flow_expired: START_AGAIN,
+    access_lost: 'Your bank no longer grants access to this account. Please verify your income again.',
+    access_expired: 'The agreed access to your account has ended. Please verify your income again.',
     report_expired: 'Your income report is no longer available. Please verify your income again.',
     verification_expired: START_AGAIN,
   };

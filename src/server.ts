@@ -39,7 +39,13 @@ import { createMemoryEventLog, createRedisEventLog, type EventLog } from './inte
 import { createWebhookAdmin } from './integrator/webhook-admin';
 import { createWebhookClient } from './integrator/webhook-client';
 import { webhookIdsOf } from './integrator/webhook-events';
-import { createSettledHook, webhookProcessors, type WebhookEndpoint } from './jobs/webhook-job';
+import {
+  createAnnouncer,
+  createSettledHook,
+  webhookProcessors,
+  type WebhookEndpoint,
+} from './jobs/webhook-job';
+import { keepAliveJob, ongoingAccessProcessors } from './jobs/ongoing-access-job';
 import type { VerificationMeta } from './verification/verification-store';
 
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -119,6 +125,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     keys,
     cipher,
     ttlMs: Math.min(retentionMs, REFRESH_TOKEN_LIFETIME_MS),
+    clock,
   });
   const tokens = createTokenService({
     kv,
@@ -146,7 +153,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       )
     : createMemoryJobQueue(logger, clock);
   if (redis) await checkRedisDurability(redis.client, logger);
-  const verifications = createVerificationStore({ kv, keys, retentionMs });
+  const verifications = createVerificationStore({
+    kv,
+    keys,
+    retentionMs,
+    maxAccessMs: config.ongoing.maxAccessMs,
+    clock,
+  });
   const events = redis
     ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
     : createMemoryEventLog({ retentionMs, clock });
@@ -180,9 +193,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       pollIntervalMs: config.report.pollIntervalMs,
       requireStartTicket: config.tickets.required,
       readyTimeoutMs: config.report.readyTimeoutS * 1000,
+      ongoingMaxAccessMs: config.ongoing.maxAccessMs,
       pollLimit: { limit: config.rateLimits.pollsPerSessionPerMinute, windowMs: 60_000 },
     },
-    forgetEvents: (verificationId) => events.remove(webhookIdsOf(verificationId)),
+    forgetEvents: (verificationId, reportUpdates) =>
+      events.remove(webhookIdsOf(verificationId, reportUpdates)),
     reportPaths: createReportPathMonitor({
       alertAfterMs: config.report.pathAlertAfterS * 1000,
       reportPath: config.provider.reportPath,
@@ -200,6 +215,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         allowPrivate: config.webhooks.allowPrivate,
       })
     : undefined;
+  const announce = createAnnouncer({ log: events, jobs, deliver: !!webhookUrl });
   const settledHook: Settled = createSettledHook({ log: events, jobs, deliver: !!webhookUrl });
   const settled = options.interceptSettled ? options.interceptSettled(settledHook) : settledHook;
 
@@ -219,6 +235,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           settings: { pollIntervalMs: config.report.pollIntervalMs, retentionMs },
           reportPaths: deps.reportPaths,
           settled,
+          startKeepAlive: (id) => jobs.add(keepAliveJob(id, config.ongoing.keepaliveMs)),
+        }),
+        ...ongoingAccessProcessors({
+          verifications,
+          tokens,
+          tokenStore,
+          provider,
+          cipher,
+          keys,
+          clock,
+          logger,
+          settings: {
+            keepaliveMs: config.ongoing.keepaliveMs,
+            retentionMs,
+            refreshGiveUpMs: config.report.readyTimeoutS * 1000,
+          },
+          announce,
+          forget: (ids) => events.remove(ids),
         }),
         ...(webhookUrl && webhookClient
           ? webhookProcessors({

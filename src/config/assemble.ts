@@ -64,6 +64,10 @@ export function assemble(e: Env, v: ReadValues, d: Defaults, retentionS: number)
     // The headers get a shorter deadline of their own; the whole request at most HTTP_TIMEOUT_MS.
     http: { requestTimeoutMs: e.HTTP_TIMEOUT_MS, headersTimeoutMs: Math.min(10_000, e.HTTP_TIMEOUT_MS) },
     retentionS,
+    ongoing: {
+      maxAccessMs: e.ONGOING_ACCESS_MAX_DAYS * 86400 * 1000,
+      keepaliveMs: e.ONGOING_KEEPALIVE_S * 1000,
+    },
     tokens: {
       refreshSkewS: e.REFRESH_SKEW_S,
       lockLeaseMs: e.REFRESH_LOCK_LEASE_MS,

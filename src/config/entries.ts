@@ -250,6 +250,18 @@ export const SERVER_ENTRIES = defineEntries({
     example: '86400',
     schema: int(60, 86400),
   },
+  ONGOING_ACCESS_MAX_DAYS: {
+    group: 'timing',
+    doc: 'How long an ongoing access lasts from the consent, in days (tokens and report kept that long). Default and maximum 90.',
+    example: '90',
+    schema: int(1, 90, 90),
+  },
+  ONGOING_KEEPALIVE_S: {
+    group: 'timing',
+    doc: "Interval of the keep-alive refresh of an ongoing access, in seconds; must be below the provider's 90-day inactivity limit (with the embedded sandbox: below `SANDBOX_REFRESH_TOKEN_TTL_S`). Default 2592000 (30 days).",
+    example: '2592000',
+    schema: int(1, 30 * 86400),
+  },
   REFRESH_SKEW_S: {
     group: 'timing',
     doc: 'Refresh an access token this many seconds before it expires. Default 60.',

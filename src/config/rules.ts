@@ -17,8 +17,22 @@ const SHIPPED_DEV_SECRETS = new Set([
 ]);
 const shipped = (value: string | undefined) => value !== undefined && SHIPPED_DEV_SECRETS.has(value);
 
+/** The provider ends a grant whose refresh token was not used for 90 days (docs/finx-api.md §3). */
+const PROVIDER_INACTIVITY_LIMIT_S = 90 * 86400;
+
 /** Rules in every environment. */
 export const CONSISTENCY_RULES: Record<string, Rule> = {
+  // A refresh token unused for the provider's inactivity limit is dead: the keep-alive must come
+  // sooner. The embedded sandbox's limit is its own refresh-token lifetime.
+  keepAliveBeforeInactivityLimit: (e, v) => {
+    const limitS = v.embedded
+      ? Math.min(PROVIDER_INACTIVITY_LIMIT_S, e.SANDBOX_REFRESH_TOKEN_TTL_S)
+      : PROVIDER_INACTIVITY_LIMIT_S;
+    return when(
+      e.ONGOING_KEEPALIVE_S >= limitS,
+      `ONGOING_KEEPALIVE_S: ${e.ONGOING_KEEPALIVE_S} s is not below the provider's inactivity limit (${limitS} s); ongoing access would lapse between keep-alives`,
+    );
+  },
   publicBaseUrlIsAnOrigin: (_e, v) =>
     when(
       !!v.publicBaseUrl && !!(v.publicBaseUrl.search || v.publicBaseUrl.hash),

@@ -43,6 +43,8 @@ export interface Config {
   /** Node's server deadlines (HTTP_TIMEOUT_MS): a request (headers and body) that trickles in longer is answered 408. */
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   retentionS: number;
+  /** Ongoing access (the provider's ongoing use-case): how long it may last and how often it is kept alive. */
+  ongoing: { maxAccessMs: number; keepaliveMs: number };
   tokens: { refreshSkewS: number; lockLeaseMs: number; lockWaitMs: number };
   rateLimits: {
     startsPerSessionPerHour: number;

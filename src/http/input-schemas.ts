@@ -46,6 +46,8 @@ export const createVerificationSchema = z.strictObject({
   reference: referenceSchema,
   iban: ibanSchema.optional(),
   language: languageSchema.optional(),
+  /** The provider's two use-cases: fetch the report once, or keep access (report refresh) up to 90 days. */
+  access: z.enum(['one_time', 'ongoing']).optional(),
 });
 const bool = z.enum(['true', 'false']);
 /** The widget's postMessage may carry flags as JSON booleans (docs/finx-api.md §2); the query has strings. */

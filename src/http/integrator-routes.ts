@@ -91,7 +91,7 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
       const input = parseInput(
         createVerificationSchema,
         req.body,
-        REFERENCE_ERROR,
+        FIELD_ERRORS,
         'The request body is not valid.',
       );
       const idempotencyKey = req.get('idempotency-key');
@@ -108,7 +108,7 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
       const keys = Object.keys(req.query);
       if (keys.length !== 1 || keys[0] !== 'reference')
         throw new AppError('invalid_request', 'Give exactly one query parameter: reference.');
-      const reference = parseInput(referenceSchema, req.query.reference, { '': REFERENCE_ERROR.reference });
+      const reference = parseInput(referenceSchema, req.query.reference, { '': FIELD_ERRORS.reference });
       res.json({ items: await deps.lender.list(reference) });
     })
     .all(methodNotAllowed('GET, POST'));
@@ -131,6 +131,13 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
       res.type('application/json').send(report);
     })
     .all(methodNotAllowed('GET'));
+
+  router
+    .route('/verifications/:id/report-refresh')
+    .post(async (req, res) => {
+      res.status(202).json(await deps.lender.refreshReport(idOf(req)));
+    })
+    .all(methodNotAllowed('POST'));
 
   router
     .route('/webhook-deliveries')
@@ -193,8 +200,9 @@ function onlyQuery(req: Request, allowed: string[]): Record<string, string | und
   return out;
 }
 
-const REFERENCE_ERROR = {
+const FIELD_ERRORS = {
   reference: ['invalid_request', 'reference must be 1 to 64 of A-Z a-z 0-9 . _ : -'],
+  access: ['invalid_request', 'access must be one_time or ongoing.'],
 } as const;
 
 function limitOf(raw: string | undefined): number {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
 import { deadlineJob } from '../jobs/verification-job';
@@ -6,8 +7,9 @@ import { deleteVerification } from '../verification/delete-verification';
 import { hashOf } from '../verification/flow-store';
 import { newVerificationId } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
-import type { VerificationMeta, VerificationStatus } from '../verification/verification-store';
+import { ACCESS_ENDED, reportRefreshJob } from '../jobs/ongoing-access-job';
 import { lapsedOutcome } from '../verification/outcomes';
+import type { AccessKind, VerificationMeta, VerificationStatus } from '../verification/verification-store';
 
 /** What the lender sees of a verification. */
 export interface LenderView {
@@ -15,6 +17,11 @@ export interface LenderView {
   reference: string | null;
   status: VerificationStatus;
   error: string | null;
+  access: AccessKind;
+  /** Ongoing access: when it ends (set at the consent); null for one-time or before the consent. */
+  access_expires_at: string | null;
+  /** When the stored report was fetched from the provider; null before the first report. */
+  report_fetched_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -23,6 +30,7 @@ export interface CreateInput {
   reference: string;
   iban?: string | undefined;
   language?: string | undefined;
+  access?: AccessKind | undefined;
 }
 
 export interface LenderSettings {
@@ -42,6 +50,9 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
       reference: meta.reference ?? null,
       status: lapsed ? 'expired' : meta.status,
       error: lapsed ? lapsed.code : (meta.error?.code ?? null),
+      access: meta.access ?? 'one_time',
+      access_expires_at: iso(meta.accessExpiresAt),
+      report_fetched_at: iso(meta.reportFetchedAt),
       created_at: new Date(meta.createdAt).toISOString(),
       updated_at: new Date(meta.updatedAt ?? meta.createdAt).toISOString(),
     };
@@ -74,9 +85,13 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
         awaitingUntil: expiresAt,
         reference: input.reference,
         ticketHash,
+        access: input.access ?? 'one_time',
         ...(prefill ? { prefill } : {}),
       });
-      await appendToIndex(kv, keys.referenceIndex(hashOf(input.reference)), id, deps.settings.retentionMs);
+      // Long enough for an ongoing verification (a later one-time one must not shorten it): the
+      // list holds only ids, and reads skip the ones that are gone.
+      const indexTtlMs = deps.settings.retentionMs + deps.settings.ongoingMaxAccessMs;
+      await appendToIndex(kv, keys.referenceIndex(hashOf(input.reference)), id, indexTtlMs);
       deps.logger.info({ verificationId: id }, 'verification created by the lender');
       const startUrl = new URL('verification/start', withSlash(settings.publicBaseUrl));
       startUrl.searchParams.set('ticket', ticket);
@@ -143,6 +158,46 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
       }
     },
 
+    /**
+     * Asks for a fresh report of an ongoing verification; one at a time: while one is pending the
+     * same refresh is answered. The job that does it is queued after the request is recorded, and
+     * queued again (same job id, a no-op when it exists) by a repeated request, so none is lost.
+     */
+    async refreshReport(id: string): Promise<{ id: string; status: 'queued' | 'in_progress' }> {
+      await find(id);
+      let queued = false;
+      const result = await verifications.transitionFresh(id, (meta) => {
+        queued = false;
+        if (meta.access !== 'ongoing')
+          throw new AppError(
+            'access_not_ongoing',
+            'This verification has one-time access: its report cannot be refreshed.',
+          );
+        if (meta.error && ACCESS_ENDED.has(meta.error.code))
+          throw new AppError(
+            'access_lost',
+            meta.error.code === 'access_expired'
+              ? 'The ongoing access has ended (access_expires_at). Start a new verification.'
+              : 'The bank no longer grants access to this data. Start a new verification.',
+          );
+        if (meta.status !== 'ready')
+          throw new AppError('report_not_ready', 'The first report is not ready yet; refresh it once it is.');
+        if (meta.refreshPending) return null;
+        queued = true;
+        return {
+          meta: {
+            ...meta,
+            refreshPending: { id: `rfr_${randomBytes(12).toString('base64url')}`, requestedAt: clock() },
+          },
+        };
+      });
+      const pending = result?.meta.refreshPending;
+      if (!pending) throw new AppError('not_found', 'No verification with this id.');
+      await deps.jobs.add(reportRefreshJob(id, pending.id));
+      deps.logger.info({ verificationId: id, refreshId: pending.id, queued }, 'report refresh requested');
+      return { id: pending.id, status: queued ? 'queued' : 'in_progress' };
+    },
+
     async remove(id: string): Promise<void> {
       const current = await verifications.read(id);
       if (current?.meta.ticketHash) await deps.tickets.remove(current.meta.ticketHash);
@@ -162,6 +217,8 @@ async function appendToIndex(kv: KeyValueStore, key: string, id: string, ttlMs: 
     if (await kv.compareAndSet(key, raw, JSON.stringify(next), ttlMs)) return;
   }
 }
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 function withSlash(url: URL): URL {
   const copy = new URL(url.toString());

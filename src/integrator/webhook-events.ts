@@ -27,17 +27,37 @@ export function webhookIdFor(verificationId: string, status: string): string {
   return `msg_${out}`;
 }
 
-/** Every webhook id a verification can have (one per way it can end). */
-export const webhookIdsOf = (verificationId: string): string[] =>
-  ['ready', 'cancelled', 'failed', 'expired'].map((status) => webhookIdFor(verificationId, status));
+/** The n-th report refresh's event id (n from 1): numbered, so a deletion can name all of them. */
+const reportUpdateKey = (n: number) => `report_updated:${n}`;
 
-/** The event of a verification that reached an end, and the exact body its deliveries send. */
-export function verificationEvent(
+/**
+ * Every webhook id a verification can have: one per way it can end, the loss of ongoing access,
+ * and one per report refresh stored so far (`reportUpdates` of its state).
+ */
+export const webhookIdsOf = (verificationId: string, reportUpdates = 0): string[] =>
+  [
+    'ready',
+    'cancelled',
+    'failed',
+    'expired',
+    'access_lost',
+    ...Array.from({ length: reportUpdates }, (_, i) => reportUpdateKey(i + 1)),
+  ].map((status) => webhookIdFor(verificationId, status));
+
+export interface OutgoingEvent {
+  event: WebhookEvent;
+  body: string;
+  changedAt: number;
+}
+
+function eventOf(
   verificationId: string,
   meta: VerificationMeta,
-): { event: WebhookEvent; body: string; changedAt: number } {
-  const changedAt = meta.updatedAt ?? meta.createdAt;
-  const type = `verification.${meta.status}`;
+  kind: string,
+  idKey: string,
+  changedAt: number,
+): OutgoingEvent {
+  const type = `verification.${kind}`;
   const timestamp = new Date(changedAt).toISOString();
   const data = {
     id: verificationId,
@@ -46,9 +66,30 @@ export function verificationEvent(
     error: meta.error?.code ?? null,
   };
   return {
-    event: { id: webhookIdFor(verificationId, meta.status), type, timestamp, data },
+    event: { id: webhookIdFor(verificationId, idKey), type, timestamp, data },
     // Thin by design: no report, no token; the lender fetches the report through the API.
     body: JSON.stringify({ type, timestamp, data }),
     changedAt,
   };
+}
+
+/** The event of a verification that reached an end, and the exact body its deliveries send. */
+export function verificationEvent(verificationId: string, meta: VerificationMeta): OutgoingEvent {
+  return eventOf(verificationId, meta, meta.status, meta.status, meta.updatedAt ?? meta.createdAt);
+}
+
+/** An ongoing access ended because the provider refused to refresh it (once per verification). */
+export function accessLostEvent(verificationId: string, meta: VerificationMeta): OutgoingEvent {
+  return eventOf(verificationId, meta, 'access_lost', 'access_lost', meta.updatedAt ?? meta.createdAt);
+}
+
+/** The latest report refresh stored (`reportUpdates`-th): the lender reads the new report by id. */
+export function reportUpdatedEvent(verificationId: string, meta: VerificationMeta): OutgoingEvent {
+  return eventOf(
+    verificationId,
+    meta,
+    'report_updated',
+    reportUpdateKey(meta.reportUpdates ?? 0),
+    meta.reportFetchedAt ?? meta.updatedAt ?? meta.createdAt,
+  );
 }

@@ -8,11 +8,13 @@ import type { StorageKeys } from '../storage/storage-keys';
 import type { Telemetry } from '../telemetry';
 import { GrantLostError, type TokenService } from '../tokens/token-service';
 import type { ReportPathMonitor } from '../verification/report-path-monitor';
-import type {
-  VerificationMeta,
-  VerificationStatus,
-  VerificationStore,
+import {
+  keepMsOf,
+  type VerificationMeta,
+  type VerificationStatus,
+  type VerificationStore,
 } from '../verification/verification-store';
+import { fetchReportWithToken } from './report-fetch';
 import { done, retry, type JobOutcome, type JobQueue, type JobRun, type JobSpec } from './job-queue';
 import { lapsedOutcome, outcome, providerFailureOutcome, type OutcomeCode } from '../verification/outcomes';
 
@@ -49,6 +51,8 @@ export interface VerificationJobDeps {
   reportPaths?: ReportPathMonitor | undefined;
   /** Told of every verification this job finds settled (also again, after a crash): must be idempotent. */
   settled(verificationId: string, meta: VerificationMeta): Promise<void>;
+  /** Queues the keep-alive of an ongoing access (idempotent); absent: never queued. */
+  startKeepAlive?(verificationId: string): Promise<void>;
 }
 
 /** A provider's Retry-After beyond this is not waited out in full: the readiness deadline still applies. */
@@ -89,6 +93,7 @@ export async function advanceVerification(
     const meta = current.meta;
     const now = deps.clock();
     if (TERMINAL.has(meta.status)) {
+      if (meta.status === 'ready' && meta.access === 'ongoing') await deps.startKeepAlive?.(id);
       await deps.settled(id, meta);
       return done(meta.status);
     }
@@ -115,6 +120,8 @@ export async function advanceVerification(
       if (!moved) continue;
       return retry(fetched.delayMs, 'not_ready');
     }
+    // Queued before the state change (a crash in between loses nothing; the job waits for `ready`).
+    if (fetched.meta.status === 'ready' && meta.access === 'ongoing') await deps.startKeepAlive?.(id);
     const written = await deps.verifications.transition(id, current, fetched.meta, fetched.companions);
     if (!written) continue;
     deps.telemetry.flow(
@@ -166,13 +173,7 @@ async function fetchReportOnce(
 
   let answer;
   try {
-    let token = await deps.tokens.accessToken(id);
-    answer = await deps.provider.getIncomeReport(meta.flowId, token).catch(async (err: unknown) => {
-      // 401: the access token was refused; refresh once and try once more, no more.
-      if (!(err instanceof ProviderError) || err.failure !== 'unauthorized') throw err;
-      token = await deps.tokens.accessToken(id, token);
-      return deps.provider.getIncomeReport(meta.flowId, token);
-    });
+    answer = await fetchReportWithToken(deps, id, meta.flowId);
   } catch (err) {
     if (err instanceof GrantLostError) return end('expired', err.reason);
     if (err instanceof ProviderError && (err.failure === 'rejected' || err.failure === 'unauthorized')) {
@@ -200,15 +201,26 @@ async function fetchReportOnce(
 
   const reportJson = JSON.stringify(answer.report);
   const reportVersion = createHash('sha256').update(reportJson).digest('base64url').slice(0, 22);
+  const next: VerificationMeta = {
+    ...meta,
+    status: 'ready',
+    reportVersion,
+    reportFetchedAt: now,
+    error: undefined,
+    updatedAt: now,
+  };
   return {
     kind: 'settled',
-    meta: { ...meta, status: 'ready', reportVersion, error: undefined, updatedAt: now },
+    meta: next,
     companions: [
       {
         key: keys.report(id),
         value: deps.cipher.seal(reportJson, keys.report(id)),
-        ttlMs: settings.retentionMs,
+        // Ongoing access keeps its report as long as the access; one-time for the retention period.
+        ttlMs: keepMsOf(next, now, settings.retentionMs),
       },
+      // One-time access: the tokens go in the same step that stores the report.
+      ...(meta.access === 'ongoing' ? [] : [dropTokens]),
     ],
   };
 }

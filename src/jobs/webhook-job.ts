@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventLog } from '../integrator/event-log';
 import type { PostOutcome, WebhookClient } from '../integrator/webhook-client';
-import { verificationEvent } from '../integrator/webhook-events';
+import { verificationEvent, type OutgoingEvent } from '../integrator/webhook-events';
 import { signWebhook } from '../integrator/webhook-signature';
 import type { WebhookTelemetry } from '../telemetry';
 import type { VerificationMeta } from '../verification/verification-store';
@@ -51,8 +51,14 @@ const SLOW_DOWN_MS = 60_000;
  * again until this returned, a crash between the state change and this call loses nothing.
  */
 export function createSettledHook(deps: { log: EventLog; jobs: JobQueue; deliver: boolean }) {
-  return async (verificationId: string, meta: VerificationMeta): Promise<void> => {
-    const { event, body, changedAt } = verificationEvent(verificationId, meta);
+  const announce = createAnnouncer(deps);
+  return (verificationId: string, meta: VerificationMeta): Promise<void> =>
+    announce(verificationEvent(verificationId, meta));
+}
+
+/** Appends an event to the log (idempotent by its id) and queues its delivery unless done or dead. */
+export function createAnnouncer(deps: { log: EventLog; jobs: JobQueue; deliver: boolean }) {
+  return async ({ event, body, changedAt }: OutgoingEvent): Promise<void> => {
     const { delivery } = await deps.log.append(event, body, changedAt);
     if (deps.deliver && delivery.status === 'pending') await deps.jobs.add(webhookJob(event.id));
   };

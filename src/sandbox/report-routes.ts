@@ -78,7 +78,12 @@ export function createReportRoutes(state: SandboxState): Router {
       }
       fetches.ready++;
       res.setHeader('Cache-Control', 'no-store');
-      const report = buildIncomeReport(flow.flowId, flow.periodMonths, new Date(flow.createdAt));
+      // With `newerReportEachFetch` every fetch moves the report one booking month on, as if a month had passed.
+      const served = flow.reportsServed ?? 0;
+      flow.reportsServed = served + 1;
+      const asOf = new Date(flow.createdAt);
+      if (state.options().newerReportEachFetch) asOf.setUTCMonth(asOf.getUTCMonth() + served);
+      const report = buildIncomeReport(flow.flowId, flow.periodMonths, asOf);
       if (state.servedReports.size >= 1000) state.servedReports.clear();
       state.servedReports.set(flow.flowId, report);
       res.status(200).json(report);

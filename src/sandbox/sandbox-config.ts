@@ -60,6 +60,18 @@ export const SANDBOX_ENTRIES = defineEntries({
     example: '7776000',
     schema: int(1, defaultSandboxOptions.refreshTokenTtlS, 3650 * DAY_S),
   },
+  SANDBOX_GRANT_LIFETIME_S: {
+    group: 'sandbox',
+    doc: 'Lifetime of a sandbox grant from the code exchange however often it is refreshed, in seconds. Default 7776000 (90 days).',
+    example: '7776000',
+    schema: int(1, defaultSandboxOptions.grantLifetimeS, 3650 * DAY_S),
+  },
+  SANDBOX_NEWER_REPORT_EACH_FETCH: {
+    group: 'sandbox',
+    doc: '`true`: every report fetch of a flow is one booking month newer (a refreshed report is visibly newer). Default false.',
+    example: 'false',
+    schema: z.enum(['true', 'false']).default('false'),
+  },
   SANDBOX_CODE_TTL_S: {
     group: 'sandbox',
     doc: 'Lifetime of authorization codes, in seconds. Default 300.',
@@ -150,9 +162,11 @@ export function sandboxOptionsFromEnv(
     clientSecret: parsed.SANDBOX_CLIENT_SECRET ?? fallback.clientSecret,
     accessTokenTtlS: parsed.SANDBOX_ACCESS_TOKEN_TTL_S,
     refreshTokenTtlS: parsed.SANDBOX_REFRESH_TOKEN_TTL_S,
+    grantLifetimeS: parsed.SANDBOX_GRANT_LIFETIME_S,
     codeTtlS: parsed.SANDBOX_CODE_TTL_S,
     reportDelayMs: parsed.SANDBOX_REPORT_DELAY_MS,
     latencyMs: parsed.SANDBOX_LATENCY_MS,
+    newerReportEachFetch: parsed.SANDBOX_NEWER_REPORT_EACH_FETCH === 'true',
     faults: {
       link: { failureRate: parsed.SANDBOX_FAIL_RATE_LINK, failureStatus: parsed.SANDBOX_FAIL_STATUS_LINK },
       token: { failureRate: parsed.SANDBOX_FAIL_RATE_TOKEN, failureStatus: parsed.SANDBOX_FAIL_STATUS_TOKEN },

@@ -36,12 +36,17 @@ export interface SandboxOptions {
   clientId: string;
   clientSecret: string;
   accessTokenTtlS: number;
+  /** Lifetime of one refresh token: unused (not replaced by a refresh) this long, the grant is lost (the inactivity limit). */
   refreshTokenTtlS: number;
+  /** Lifetime of the whole grant from the code exchange, however often it is refreshed (the consent's 90 days). */
+  grantLifetimeS: number;
   codeTtlS: number;
   /** Report reads answer 404 code 1002 until this long after the code exchange. */
   reportDelayMs: number;
   /** Added to every API response (not to widget pages). */
   latencyMs: number;
+  /** Each fetch of a flow's report is one booking month newer than the last (a refreshed report is visibly newer). */
+  newerReportEachFetch: boolean;
   faults: Record<FaultEndpoint, EndpointFault>;
   /** Origins allowed to frame the widget page (CSP `frame-ancestors` source expressions). */
   frameAncestors: string[];
@@ -66,9 +71,11 @@ export const defaultSandboxOptions: SandboxOptions = Object.freeze({
   clientSecret: SANDBOX_DEV_CLIENT_SECRET,
   accessTokenTtlS: 3600,
   refreshTokenTtlS: 90 * 24 * 3600,
+  grantLifetimeS: 90 * 24 * 3600,
   codeTtlS: 300,
   reportDelayMs: 3000,
   latencyMs: 0,
+  newerReportEachFetch: false,
   faults: Object.freeze({
     link: Object.freeze({ ...noFault }),
     token: Object.freeze({ ...noFault }),
@@ -120,9 +127,11 @@ export const sandboxOptionsSchema = z.strictObject({
   clientSecret: z.string().min(1),
   accessTokenTtlS: z.number().int().min(1),
   refreshTokenTtlS: z.number().int().min(1),
+  grantLifetimeS: z.number().int().min(1),
   codeTtlS: z.number().int().min(1),
   reportDelayMs: z.number().int().min(0),
   latencyMs: z.number().int().min(0),
+  newerReportEachFetch: z.boolean(),
   faults: z.strictObject({ link: faultSchema, token: faultSchema, report: faultSchema }),
   frameAncestors: z.array(cspSourceSchema),
   variants: variantsSchema,

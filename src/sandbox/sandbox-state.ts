@@ -59,6 +59,8 @@ export interface FlowRecord {
   createdAt: number;
   /** Set by the code exchange; the report becomes ready `reportDelayMs` later. */
   exchangedAt: number | undefined;
+  /** Reports served so far (with `newerReportEachFetch`, each one a month newer). */
+  reportsServed?: number;
 }
 
 export interface CodeRecord {
@@ -74,6 +76,8 @@ export interface AccessTokenRecord {
 export interface RefreshTokenRecord {
   flowId: string;
   accessToken: string;
+  /** The end of the grant (code exchange + `grantLifetimeS`): past it no refresh succeeds. */
+  grantEndsAt: number;
 }
 
 /** How long a widget link stays usable; the provider does not document it. */

@@ -46,13 +46,17 @@ export function createTokenRoutes(state: SandboxState): Router {
     else state.counters.refreshes++;
   };
 
-  /** Issues a fresh pair bound to the flow and keeps the flow alive as long as its tokens. */
-  function issueTokens(res: Response, flowId: string): void {
+  /**
+   * Issues a fresh pair bound to the flow and keeps the flow alive as long as its tokens. The refresh
+   * token dies unused after `refreshTokenTtlS` (the inactivity limit) and never outlives the grant.
+   */
+  function issueTokens(res: Response, flowId: string, grantEndsAt: number): void {
     const { accessTokenTtlS, refreshTokenTtlS } = state.options();
     const accessToken = opaqueToken(80, 200);
     const refreshToken = opaqueToken(40, 120);
     state.accessTokens.set(accessToken, { flowId, refreshToken }, accessTokenTtlS * 1000);
-    state.refreshTokens.set(refreshToken, { flowId, accessToken }, refreshTokenTtlS * 1000);
+    const refreshTtlMs = Math.min(refreshTokenTtlS * 1000, grantEndsAt - state.now());
+    state.refreshTokens.set(refreshToken, { flowId, accessToken, grantEndsAt }, refreshTtlMs);
     const flow = state.flows.get(flowId);
     if (flow) state.flows.set(flowId, flow, Math.max(accessTokenTtlS, refreshTokenTtlS) * 1000);
     res.setHeader('Cache-Control', 'no-store');
@@ -92,7 +96,7 @@ export function createTokenRoutes(state: SandboxState): Router {
     }
     flow.exchangedAt = state.now();
     countAccepted('authorization_code');
-    issueTokens(res, flow.flowId);
+    issueTokens(res, flow.flowId, state.now() + state.options().grantLifetimeS * 1000);
   }
 
   function refresh(req: Request, res: Response): void {
@@ -103,7 +107,7 @@ export function createTokenRoutes(state: SandboxState): Router {
       return;
     }
     const record = state.refreshTokens.take(parsed.data.refresh_token);
-    if (!record || !state.flows.get(record.flowId)) {
+    if (!record || !state.flows.get(record.flowId) || state.now() >= record.grantEndsAt) {
       state.counters.refreshesRejected++;
       invalidGrant(res, 'The refresh token is unknown, expired, revoked or already replaced');
       return;
@@ -111,7 +115,7 @@ export function createTokenRoutes(state: SandboxState): Router {
     // Rotation: the old pair dies with the refresh.
     state.accessTokens.delete(record.accessToken);
     countAccepted('refresh_token');
-    issueTokens(res, record.flowId);
+    issueTokens(res, record.flowId, record.grantEndsAt);
   }
 
   // Revocation exists in older finX APIs (docs/finx-api.md: its current existence is unknown); the

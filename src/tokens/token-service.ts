@@ -27,6 +27,12 @@ export interface TokenService {
    * Throws GrantLostError when the grant is gone, AppError when the refresh cannot happen now.
    */
   accessToken(verificationId: string, rejected?: string): Promise<string>;
+  /**
+   * Keeps an ongoing grant alive: refreshes the tokens unless they were issued at or after
+   * `issuedBefore` (someone refreshed meanwhile: one refresh upstream serves both). Same lock and
+   * errors as `accessToken`. Returns when the tokens now stored were issued.
+   */
+  keepAlive(verificationId: string, issuedBefore: number): Promise<number>;
   tokenRecordFor(tokens: TokenSet, previous?: TokenRecord): TokenRecord;
 }
 
@@ -66,6 +72,8 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
       refreshToken: tokens.refreshToken ?? previous?.refreshToken,
       accessExpiresAt: now + lifetimeMs,
       refreshAt: now + lifetimeMs - Math.min(deps.refreshSkewMs, lifetimeMs / 2),
+      issuedAt: now,
+      ...(previous?.keepUntil !== undefined ? { keepUntil: previous.keepUntil } : {}),
     };
   };
 
@@ -78,7 +86,8 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
     return current;
   }
 
-  async function refreshUnderLock(id: string, rejected: string | undefined): Promise<string> {
+  /** Refreshes under the cross-instance lock unless a record that `good` accepts is (or becomes) stored. */
+  async function refreshUnderLock(id: string, good: (r: TokenRecord) => boolean): Promise<TokenRecord> {
     const waitStarted = clock();
     const deadline = waitStarted + deps.lockWaitMs;
     for (let attempt = 0; ; attempt++) {
@@ -88,9 +97,9 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
         try {
           // Someone may have refreshed between our read and the lock.
           const current = await readOrLost(id);
-          if (usable(current.record, rejected)) {
+          if (good(current.record)) {
             telemetry.refresh('reused');
-            return current.record.accessToken;
+            return current.record;
           }
           return await refresh(id, current);
         } finally {
@@ -98,10 +107,10 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
         }
       }
       const after = await readOrLost(id);
-      if (usable(after.record, rejected)) {
+      if (good(after.record)) {
         telemetry.refreshLockWait(clock() - waitStarted);
         telemetry.refresh('reused');
-        return after.record.accessToken;
+        return after.record;
       }
       if (clock() >= deadline) {
         throw new AppError(
@@ -116,7 +125,7 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
     }
   }
 
-  async function refresh(id: string, current: VersionedTokens): Promise<string> {
+  async function refresh(id: string, current: VersionedTokens): Promise<TokenRecord> {
     const refreshToken = current.record.refreshToken;
     if (!refreshToken) {
       await store.remove(id, current);
@@ -161,10 +170,10 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
         { verificationId: id },
         'refreshed tokens lost a compare-and-set; keeping the stored ones',
       );
-      return (await readOrLost(id)).record.accessToken;
+      return (await readOrLost(id)).record;
     }
     telemetry.refresh('refreshed');
-    return next.accessToken;
+    return next;
   }
 
   return {
@@ -175,10 +184,19 @@ export function createTokenService(deps: TokenServiceDeps): TokenService {
       const key = `${id}\u0000${rejected ?? ''}`;
       let pending = inFlight.get(key);
       if (!pending) {
-        pending = refreshUnderLock(id, rejected).finally(() => inFlight.delete(key));
+        pending = refreshUnderLock(id, (r) => usable(r, rejected))
+          .then((r) => r.accessToken)
+          .finally(() => inFlight.delete(key));
         inFlight.set(key, pending);
       }
       return pending;
+    },
+    async keepAlive(id, issuedBefore) {
+      const fresh = (r: TokenRecord) => !r.uncertain && (r.issuedAt ?? 0) >= issuedBefore;
+      const current = await readOrLost(id);
+      if (fresh(current.record)) return current.record.issuedAt as number;
+      const record = await refreshUnderLock(id, fresh);
+      return record.issuedAt ?? clock();
     },
   };
 }

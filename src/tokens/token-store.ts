@@ -11,6 +11,10 @@ const tokenRecordSchema = z.object({
   refreshAt: z.number(),
   /** Set when a refresh may have spent the refresh token without us learning the new one. */
   uncertain: z.boolean().optional(),
+  /** When the provider issued this pair: the refresh token's inactivity clock starts here. */
+  issuedAt: z.number().optional(),
+  /** Ongoing access: kept until then (its end) rather than for the retention period. */
+  keepUntil: z.number().optional(),
 });
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;
 
@@ -39,9 +43,13 @@ export function createTokenStore(deps: {
   keys: StorageKeys;
   cipher: EnvelopeCipher;
   ttlMs: number;
+  clock?: () => number;
 }): TokenStore {
-  const { kv, keys, cipher, ttlMs } = deps;
+  const { kv, keys, cipher } = deps;
+  const clock = deps.clock ?? Date.now;
   const seal = (id: string, record: TokenRecord) => cipher.seal(JSON.stringify(record), keys.tokens(id));
+  const ttlOf = (record: TokenRecord) =>
+    record.keepUntil === undefined ? deps.ttlMs : Math.max(1, record.keepUntil - clock());
   return {
     async read(id) {
       const version = await kv.get(keys.tokens(id));
@@ -49,9 +57,9 @@ export function createTokenStore(deps: {
       const record = tokenRecordSchema.parse(JSON.parse(cipher.open(version, keys.tokens(id))));
       return { record, version };
     },
-    initialWrite: (id, record) => ({ key: keys.tokens(id), value: seal(id, record), ttlMs }),
+    initialWrite: (id, record) => ({ key: keys.tokens(id), value: seal(id, record), ttlMs: ttlOf(record) }),
     replace: (id, previous, next) =>
-      kv.compareAndSet(keys.tokens(id), previous.version, seal(id, next), ttlMs),
+      kv.compareAndSet(keys.tokens(id), previous.version, seal(id, next), ttlOf(next)),
     remove: (id, previous) => kv.deleteIfEquals(keys.tokens(id), previous.version),
   };
 }

@@ -91,14 +91,22 @@ export async function completeCallback(
   }
 
   const now = clock();
+  // Ongoing access lasts from the consent (this exchange) for at most ONGOING_ACCESS_MAX_DAYS.
+  const accessExpiresAt =
+    current.meta.access === 'ongoing' ? now + deps.settings.ongoingMaxAccessMs : undefined;
   const next: VerificationMeta = {
     ...base,
     status: 'processing',
     exchangedAt: now,
     readyBy: now + deps.settings.readyTimeoutMs,
+    ...(accessExpiresAt !== undefined ? { accessExpiresAt } : {}),
   };
+  const tokenRecord = deps.tokens.tokenRecordFor(tokens);
   const written = await verifications.transition(id, current, next, [
-    deps.tokenStore.initialWrite(id, deps.tokens.tokenRecordFor(tokens)),
+    deps.tokenStore.initialWrite(
+      id,
+      accessExpiresAt !== undefined ? { ...tokenRecord, keepUntil: accessExpiresAt } : tokenRecord,
+    ),
   ]);
   if (!written) {
     throw new AppError(

@@ -3,7 +3,7 @@ import type { VerificationDeps } from './verification-deps';
 
 /**
  * Forgets a verification: its pending flow, tokens, cached report, state and webhook events.
- * Idempotent. Where a revocation endpoint is configured the refresh token is revoked first, best
+ * Idempotent. An ongoing access ends with it: its keep-alive job finds nothing on its next run. Where a revocation endpoint is configured the refresh token is revoked first, best
  * effort: the data is deleted whether or not the provider answers.
  */
 export async function deleteVerification(deps: VerificationDeps, verificationId: string): Promise<void> {
@@ -19,7 +19,7 @@ export async function deleteVerification(deps: VerificationDeps, verificationId:
       );
     });
   }
-  await deps.forgetEvents?.(verificationId);
+  await deps.forgetEvents?.(verificationId, current?.meta.reportUpdates ?? 0);
   await deps.verifications.removeAll(verificationId);
   deps.logger.info({ verificationId }, 'verification deleted on request');
 }

@@ -19,6 +19,9 @@ export const OUTCOME_MESSAGES = {
   reconnect_required: 'The bank connection could not be renewed. Please connect again.',
   flow_expired: 'The bank connection was not completed in time. Please start again.',
   ticket_expired: 'The start link was not used in time.',
+  access_lost:
+    'The bank no longer grants access to this account data (the provider refused to renew it). Start a new verification.',
+  access_expired: 'The ongoing access reached its end (access_expires_at).',
   report_expired: 'The report is no longer kept. Please verify again.',
   verification_expired: 'This verification has expired. Please start again.',
 } as const;

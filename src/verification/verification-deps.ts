@@ -24,6 +24,8 @@ export interface VerificationSettings {
   /** Refuse starts without a ticket from the integrator API. */
   requireStartTicket: boolean;
   readyTimeoutMs: number;
+  /** How long an ongoing access lasts from the consent (ONGOING_ACCESS_MAX_DAYS). */
+  ongoingMaxAccessMs: number;
   /** Polls one browser may make of one verification per window. */
   pollLimit: { limit: number; windowMs: number };
 }
@@ -47,7 +49,7 @@ export interface VerificationDeps {
   telemetry: Telemetry;
   settings: VerificationSettings;
   /** Removes a verification's webhook events (the event log is not under its hash tag). */
-  forgetEvents?(verificationId: string): Promise<void>;
+  forgetEvents?(verificationId: string, reportUpdates: number): Promise<void>;
   /** Tells a wrong FINX_REPORT_PATH from reports not ready yet; absent: never judged. */
   reportPaths?: ReportPathMonitor;
 }

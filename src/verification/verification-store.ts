@@ -14,6 +14,9 @@ export const verificationStatuses = [
 ] as const;
 export type VerificationStatus = (typeof verificationStatuses)[number];
 
+export const accessKinds = ['one_time', 'ongoing'] as const;
+export type AccessKind = (typeof accessKinds)[number];
+
 const metaSchema = z.object({
   status: z.enum(verificationStatuses),
   /** The provider's flow id; empty while `created` (the widget link is made when the ticket is redeemed). */
@@ -39,8 +42,28 @@ const metaSchema = z.object({
   /** Upstream report requests so far that found it not ready: drives the backoff. */
   fetchAttempts: z.number().int().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** One-time (tokens dropped when the report is stored) or ongoing (tokens kept alive); absent: one-time. */
+  access: z.enum(accessKinds).optional(),
+  /** Ongoing access ends here (the consent plus ONGOING_ACCESS_MAX_DAYS); set at the code exchange. */
+  accessExpiresAt: z.number().optional(),
+  /** When the stored report was fetched from the provider. */
+  reportFetchedAt: z.number().optional(),
+  /** Reports stored by report refreshes so far (numbers their `verification.report_updated` events). */
+  reportUpdates: z.number().int().optional(),
+  /** False between storing a refreshed report and appending its event (a crash in between is repaired by the next job run). */
+  reportAnnounced: z.boolean().optional(),
+  /** A report refresh the lender asked for and no job has finished yet (one at a time). */
+  refreshPending: z.object({ id: z.string(), requestedAt: z.number() }).optional(),
 });
 export type VerificationMeta = z.infer<typeof metaSchema>;
+
+/**
+ * How long a verification's records (state, report, tokens) are kept from now: the retention
+ * period, or for ongoing access as long as the access lasts, whichever is longer.
+ */
+export function keepMsOf(meta: VerificationMeta, now: number, retentionMs: number): number {
+  return Math.max(retentionMs, (meta.accessExpiresAt ?? 0) - now);
+}
 
 const TOMBSTONE_EXTRA_MS = 30 * 24 * 3600 * 1000;
 
@@ -79,8 +102,12 @@ export function createVerificationStore(deps: {
   kv: KeyValueStore;
   keys: StorageKeys;
   retentionMs: number;
+  /** The longest ongoing access: its verification's tombstone must outlive it. */
+  maxAccessMs?: number;
+  clock?: () => number;
 }): VerificationStore {
   const { kv, keys, retentionMs } = deps;
+  const clock = deps.clock ?? Date.now;
   const parse = (_id: string, raw: string): VersionedMeta => ({
     meta: metaSchema.parse(JSON.parse(raw)),
     version: raw,
@@ -93,12 +120,19 @@ export function createVerificationStore(deps: {
     },
     async create(id, meta) {
       // Outlives the records, so a read after deletion or retention answers "gone" rather than "unknown".
-      await kv.set(keys.tombstone(id), '1', retentionMs + TOMBSTONE_EXTRA_MS);
+      const ongoingMs = meta.access === 'ongoing' ? (deps.maxAccessMs ?? 0) : 0;
+      await kv.set(keys.tombstone(id), '1', retentionMs + ongoingMs + TOMBSTONE_EXTRA_MS);
       await kv.set(keys.meta(id), JSON.stringify(meta), retentionMs);
     },
     existed: async (id) => (await kv.get(keys.tombstone(id))) !== null,
     transition: (id, previous, next, companions) =>
-      kv.compareAndSet(keys.meta(id), previous.version, JSON.stringify(next), retentionMs, companions),
+      kv.compareAndSet(
+        keys.meta(id),
+        previous.version,
+        JSON.stringify(next),
+        keepMsOf(next, clock(), retentionMs),
+        companions,
+      ),
     async transitionFresh(id, change) {
       for (;;) {
         const current = await this.read(id);

@@ -158,6 +158,37 @@ describe('openapi.yaml describes what the server really answers', () => {
         '/integrator/v1/verifications/{id}/report',
         await api.get(`/verifications/${id}/report`),
       );
+      // One-time access: 409 access_not_ongoing.
+      conforms(
+        'post',
+        '/integrator/v1/verifications/{id}/report-refresh',
+        await api.post(`/verifications/${id}/report-refresh`, {}),
+      );
+      const ongoing = await api.post('/verifications', { reference: 'oa-2', access: 'ongoing' });
+      conforms('post', '/integrator/v1/verifications', ongoing);
+      const ongoingId = ongoing.body.id as string;
+      // No first report yet: 409 report_not_ready.
+      conforms(
+        'post',
+        '/integrator/v1/verifications/{id}/report-refresh',
+        await api.post(`/verifications/${ongoingId}/report-refresh`, {}),
+      );
+      await applicantApproves(lenderServer.agent(), ongoing.body.start_url);
+      await lenderWaitsFor(lenderServer, ongoingId, ['ready']);
+      conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${ongoingId}`));
+      const refresh = await api.post(`/verifications/${ongoingId}/report-refresh`, {});
+      expect(refresh.status).toBe(202);
+      conforms('post', '/integrator/v1/verifications/{id}/report-refresh', refresh);
+      conforms(
+        'delete',
+        '/integrator/v1/verifications/{id}',
+        await api.delete(`/verifications/${ongoingId}`),
+      );
+      conforms(
+        'post',
+        '/integrator/v1/verifications/{id}/report-refresh',
+        await api.post(`/verifications/${ongoingId}/report-refresh`, {}),
+      );
       conforms('delete', '/integrator/v1/verifications/{id}', await api.delete(`/verifications/${id}`));
       conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${id}`));
       conforms(

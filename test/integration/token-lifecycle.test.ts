@@ -203,11 +203,14 @@ describe('refresh failures are states, not crashes', () => {
 
 describe('at rest', () => {
   it('a scan of every key after a full flow finds no token or report text in clear', async () => {
+    // One-time access drops the tokens when the report is stored: read them while it is pending.
+    sandbox.configure({ reportDelayMs: 1500 });
     const s = await server();
     const agent = await completedAgent(s);
-    const ready = await pollUntil(agent, ['ready']);
     const tokensKey = (await dataKeys(s.prefix)).find((k) => k.endsWith(':tokens')) as string;
     const tokens = JSON.parse(s.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
+    const ready = await pollUntil(agent, ['ready']);
+    expect((await dataKeys(s.prefix)).filter((k) => k.endsWith(':tokens'))).toEqual([]);
     const reportText = JSON.stringify(ready.body.report);
     const partner = ready.body.report.income.primary.payment_partner as string;
     // Every key whatever its type: strings, the owner's index of verifications (a set), and the
@@ -265,16 +268,29 @@ describe('at rest', () => {
 });
 
 describe('DELETE /api/verification with revocation configured', () => {
+  // One-time access holds tokens only until the report is stored (then there is nothing left to
+  // revoke), so these delete while the report is still pending.
   it('revokes the refresh token at the provider, then deletes everything', async () => {
+    sandbox.configure({ reportDelayMs: 60_000 });
     const s = await server({ FINX_REVOKE_PATH: '/auth/revoke' });
     const agent = await completedAgent(s);
-    await pollUntil(agent, ['ready']);
+    expect((await dataKeys(s.prefix)).some((k) => k.endsWith(':tokens'))).toBe(true);
     await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(sandbox.stats().revocations).toBe(1);
     expect(await dataKeys(s.prefix)).toEqual([]);
   });
 
+  it('after a one-time report is stored there is no token left, so DELETE revokes nothing', async () => {
+    const s = await server({ FINX_REVOKE_PATH: '/auth/revoke' });
+    const agent = await completedAgent(s);
+    await pollUntil(agent, ['ready']);
+    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    expect(sandbox.stats().revocations).toBe(0);
+    expect(await dataKeys(s.prefix)).toEqual([]);
+  });
+
   it('deletes everything even when the revocation fails', async () => {
+    sandbox.configure({ reportDelayMs: 60_000 });
     const s = await server({ FINX_REVOKE_PATH: '/no/such/endpoint' });
     const agent = await completedAgent(s);
     await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);

@@ -89,9 +89,10 @@ describe('the whole flow', () => {
     expect(ready.body.report).toEqual(buildIncomeReport(flowId, 12));
     expect(ready.headers['retry-after']).toBeUndefined();
 
-    // Tokens and report live in their own keys, never in the session blob, and never in clear.
+    // The report lives in its own key, never in the session blob, and never in clear; the tokens
+    // (their own key while the report was pending) are gone: one-time access drops them with the report.
     const keys = await keysOf();
-    expect(keys.some((k) => k.endsWith(':tokens'))).toBe(true);
+    expect(keys.some((k) => k.endsWith(':tokens'))).toBe(false);
     expect(keys.some((k) => k.endsWith(':report'))).toBe(true);
     const sessionKeys = keys.filter((k) => k.includes(':sess:'));
     expect(sessionKeys).toHaveLength(1);
@@ -275,11 +276,12 @@ describe('secrets stay secret', () => {
     const callback = await decideInWidget(await startFlow(agent, '?iban=DE89370400440532013000'), 'approve');
     const params = new URL(callback).searchParams;
     await followCallback(agent, callback);
-    await pollUntil(agent, ['ready']);
+    // Read while the report is pending (300 ms): one-time access drops the tokens with the report.
     const tokensKey = (await keysOf()).find((k) => k.endsWith(':tokens')) as string;
     const tokens = JSON.parse(
       server.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey),
     );
+    await pollUntil(agent, ['ready']);
     const logs = server.logs.text();
     expect(logs).toContain('verification completed');
     for (const secret of [

@@ -59,6 +59,9 @@ describe('POST /integrator/v1/verifications', () => {
       reference: 'app-123',
       status: 'created',
       error: null,
+      access: 'one_time',
+      access_expires_at: null,
+      report_fetched_at: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

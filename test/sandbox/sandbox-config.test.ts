@@ -50,9 +50,11 @@ describe('sandboxEnvSchema', () => {
       clientSecret: 'secret',
       accessTokenTtlS: 60,
       refreshTokenTtlS: 120,
+      grantLifetimeS: defaultSandboxOptions.grantLifetimeS,
       codeTtlS: 30,
       reportDelayMs: 0,
       latencyMs: 25,
+      newerReportEachFetch: false,
       faults: {
         link: { failureRate: 0.1, failureStatus: 500 },
         token: { failureRate: 0.2, failureStatus: 429 },

@@ -414,6 +414,41 @@ describe('GET /rest/income-reports/:id', () => {
     expect(sandbox.stats().reportFetches).toMatchObject({ failed: 2, total: 2 });
   });
 
+  it('ongoing access: a refresh token dies unused after refreshTokenTtlS, a refresh starts the clock again, the grant ends after grantLifetimeS', async () => {
+    sandbox.configure({ refreshTokenTtlS: 1, grantLifetimeS: 3 });
+    const idle = await api.connectedFlow();
+    const kept = await api.connectedFlow();
+    let refreshToken = kept.refreshToken;
+    for (let i = 0; i < 3; i++) {
+      await sleep(700);
+      const rotated = await api.refresh(refreshToken);
+      expect(rotated.status).toBe(200);
+      refreshToken = rotated.body.refresh_token as string;
+    }
+    // 2.1 s in: the idle grant's refresh token died of inactivity, the kept one still works.
+    expect((await api.refresh(idle.refreshToken)).status).toBe(400);
+    await sleep(1000);
+    // Past grantLifetimeS, even a fresh refresh token is refused.
+    expect((await api.refresh(refreshToken)).status).toBe(400);
+  });
+
+  it('newerReportEachFetch: every fetch is one booking month newer', async () => {
+    sandbox.configure({ newerReportEachFetch: true });
+    const flow = await api.connectedFlow();
+    const months = [];
+    for (let i = 0; i < 3; i++) {
+      const { body } = await api.getReport(flow.flowId, flow.accessToken);
+      months.push((body.income.primary.last_booked_on as string).slice(0, 7));
+    }
+    const next = (month: string) => {
+      const d = new Date(`${month}-15T00:00:00Z`);
+      d.setUTCMonth(d.getUTCMonth() + 1);
+      return d.toISOString().slice(0, 7);
+    };
+    expect(months[1]).toBe(next(months[0] as string));
+    expect(months[2]).toBe(next(months[1] as string));
+  });
+
   it('answers 401 after revokeAll, and the refresh token is dead too', async () => {
     const flow = await api.connectedFlow();
     sandbox.revokeAll();

@@ -18,12 +18,16 @@ let sandbox: Sandbox;
 let server: LenderServer;
 let redis: Awaited<ReturnType<typeof inspectRedis>>;
 let existing: { id: string; start_url: string };
+let ongoing: { id: string; start_url: string };
 
 beforeAll(async () => {
   sandbox = await startTestSandbox();
   redis = await inspectRedis();
   server = await startLenderServer(sandbox, HIGH_RATE_LIMITS);
   existing = (await server.lender().post('/verifications', { reference: 'corpus-1' }).expect(201)).body;
+  ongoing = (
+    await server.lender().post('/verifications', { reference: 'corpus-2', access: 'ongoing' }).expect(201)
+  ).body;
 });
 afterAll(async () => {
   await server.close();
@@ -238,6 +242,12 @@ const rows: Row[] = [
       payloads: [decodeURIComponent(value as string)],
     },
     {
+      name: `POST /verifications/{id}/report-refresh: ${label} → 404 not_found`,
+      send: () => call('POST', `/verifications/${value}/report-refresh`),
+      expect: { json: 404, code: 'not_found' },
+      payloads: [decodeURIComponent(value as string)],
+    },
+    {
       name: `DELETE /verifications/{id}: ${label} → 404 not_found`,
       send: () => call('DELETE', `/verifications/${value}`),
       expect: { json: 404, code: 'not_found' },
@@ -277,6 +287,60 @@ const rows: Row[] = [
   {
     name: 'POST /verifications/{id}/report → 405 method_not_allowed',
     send: () => call('POST', `/verifications/${id()}/report`),
+    expect: { json: 405, code: 'method_not_allowed' },
+    payloads: [],
+  },
+  ...[
+    ['an unknown kind', 'forever'],
+    ['a script tag', SCRIPT],
+    ['upper case', 'ONGOING'],
+  ].map(([label, value]): Row => ({
+    name: `POST /verifications: access with ${label} → 400 invalid_request, not echoed`,
+    send: () => create({ reference: 'ok-access', access: value }),
+    expect: { json: 400, code: 'invalid_request' },
+    // The message names the two kinds, so an upper-case "ONGOING" matches it without being echoed.
+    payloads: label === 'upper case' ? [] : [value as string],
+  })),
+  {
+    name: 'POST /verifications: access as a boolean → 400 invalid_request',
+    send: () => create({ reference: 'ok-access', access: true }),
+    expect: { json: 400, code: 'invalid_request' },
+    payloads: [],
+  },
+  {
+    name: 'POST /verifications/{id}/report-refresh of a one-time verification → 409 access_not_ongoing',
+    send: () => call('POST', `/verifications/${id()}/report-refresh`),
+    expect: { json: 409, code: 'access_not_ongoing' },
+    payloads: [],
+  },
+  {
+    name: 'POST /verifications/{id}/report-refresh before the first report → 409 report_not_ready',
+    send: () => call('POST', `/verifications/${ongoing.id}/report-refresh`),
+    expect: { json: 409, code: 'report_not_ready' },
+    payloads: [],
+  },
+  {
+    name: 'POST /verifications/{id}/report-refresh of an unknown id → 404 not_found',
+    send: () => call('POST', `/verifications/ver_${'A'.repeat(22)}/report-refresh`),
+    expect: { json: 404, code: 'not_found' },
+    payloads: [],
+  },
+  {
+    name: 'POST /verifications/{id}/report-refresh with a query → 400 invalid_request, not echoed',
+    send: () => call('POST', `/verifications/${ongoing.id}/report-refresh?x=${enc(SCRIPT)}`),
+    expect: { json: 400, code: 'invalid_request' },
+    payloads: [SCRIPT],
+  },
+  {
+    name: 'POST /verifications/{id}/report-refresh without a key → 401 unauthorized',
+    send: () =>
+      call('POST', `/verifications/${ongoing.id}/report-refresh`, { headers: { authorization: '' } }),
+    expect: { json: 401, code: 'unauthorized' },
+    payloads: [],
+  },
+  {
+    name: 'GET /verifications/{id}/report-refresh → 405 method_not_allowed',
+    send: () => call('GET', `/verifications/${ongoing.id}/report-refresh`),
     expect: { json: 405, code: 'method_not_allowed' },
     payloads: [],
   },

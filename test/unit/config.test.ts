@@ -65,6 +65,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('ongoing access: 90 days and a 30-day keep-alive by default; no more than 90 days; a keep-alive not below the inactivity limit is refused', () => {
+    expect(loadConfig({}).ongoing).toEqual({ maxAccessMs: 90 * 86400_000, keepaliveMs: 30 * 86400_000 });
+    expect(loadConfig({ ONGOING_ACCESS_MAX_DAYS: '30' }).ongoing.maxAccessMs).toBe(30 * 86400_000);
+    expect(problemsOf({ ONGOING_ACCESS_MAX_DAYS: '91' }).join('\n')).toMatch(/ONGOING_ACCESS_MAX_DAYS/);
+    expect(problemsOf({ ONGOING_KEEPALIVE_S: String(90 * 86400) }).join('\n')).toMatch(
+      /ONGOING_KEEPALIVE_S: .* not below the provider's inactivity limit/,
+    );
+    // The embedded sandbox's refresh-token lifetime is its inactivity limit.
+    expect(problemsOf({ ONGOING_KEEPALIVE_S: '10', SANDBOX_REFRESH_TOKEN_TTL_S: '10' }).join('\n')).toMatch(
+      /ONGOING_KEEPALIVE_S: 10 s is not below the provider's inactivity limit \(10 s\)/,
+    );
+    expect(problemsOf({ ONGOING_KEEPALIVE_S: '9', SANDBOX_REFRESH_TOKEN_TTL_S: '10' })).toEqual([]);
+  });
+
   it('treats empty variables as unset', () => {
     const config = loadConfig({ PORT: '', LOG_LEVEL: '', FLOW_TTL_S: ' ', REDIS_KEY_PREFIX: '' });
     expect(config.port).toBe(3000);
