@@ -1,21 +1,15 @@
 import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { freePort, startChild, type Child } from '../../bench/processes';
+import type { Child } from '../../bench/processes';
 import { refreshReport, type OngoingAccessDeps } from '../../src/jobs/ongoing-access-job';
 import { createAnnouncer } from '../../src/jobs/webhook-job';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { createStorageKeys } from '../../src/storage/storage-keys';
 import { CookieBrowser } from '../support/scenarios';
-import {
-  TEST_CLIENT,
-  decideInWidget,
-  inspectRedis,
-  redisUrl,
-  sleep,
-  startTestSandbox,
-} from '../support/harness';
-import { KEY_A, applicantApproves, lenderWaitsFor, startLenderServer } from './integrator-support';
+import { integratorCall, startServerProcess } from '../support/server-process';
+import { decideInWidget, inspectRedis, redisUrl, sleep, startTestSandbox } from '../support/harness';
+import { applicantApproves, lenderWaitsFor, startLenderServer } from './integrator-support';
 import { SECRET, startWebhookSetup, waitUntil, type WebhookSetup } from './webhook-support';
 
 jest.setTimeout(90_000);
@@ -399,40 +393,16 @@ describe('ongoing access outlives every instance', () => {
     const sandbox = await startTestSandbox({ refreshTokenTtlS: 12, newerReportEachFetch: true });
     const prefix = `test:${randomBytes(6).toString('hex')}:`;
     const instance = async () => {
-      const port = await freePort();
-      const child = await startChild({
+      const child = await startServerProcess({
         name: `ongoing-${children.length}`,
-        file: 'src/server.ts',
-        port,
-        readyPath: '/readyz',
-        env: {
-          NODE_ENV: 'test',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-          REDIS_URL: redisUrl(),
-          REDIS_KEY_PREFIX: prefix,
-          FINX_API_URL: sandbox.url,
-          FINX_CLIENT_ID: TEST_CLIENT.clientId,
-          FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-          WIDGET_ALLOWED_ORIGINS: new URL(sandbox.url).origin,
-          SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
-          TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-          INTEGRATOR_API_KEYS: KEY_A,
-          REPORT_POLL_INTERVAL_MS: '200',
-          JOBS_STALLED_AFTER_MS: '2000',
-          ONGOING_KEEPALIVE_S: '4',
-          LOG_LEVEL: 'warn',
-        },
+        redisUrl: redisUrl(),
+        sandbox,
+        env: { REDIS_KEY_PREFIX: prefix, ONGOING_KEEPALIVE_S: '4' },
       });
       children.push(child);
       return child;
     };
-    const api = (base: string, path: string, init: RequestInit = {}) =>
-      fetch(`${base}/integrator/v1${path}`, {
-        ...init,
-        headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json' },
-      });
+    const api = integratorCall;
     try {
       const first = await instance();
       const made = (await (
