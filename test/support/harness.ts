@@ -84,6 +84,20 @@ export interface TestServerOptions {
   runtime?: RuntimeOptions;
 }
 
+/** What every test server runs with: the sandbox as provider, test secrets, fast report jobs. */
+export function testServerEnv(publicBaseUrl: string, sandboxUrl: string): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    PUBLIC_BASE_URL: publicBaseUrl,
+    FINX_API_URL: sandboxUrl,
+    FINX_CLIENT_ID: TEST_CLIENT.clientId,
+    FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+    WIDGET_ALLOWED_ORIGINS: new URL(sandboxUrl).origin,
+    SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
+    REPORT_POLL_INTERVAL_MS: '200',
+  };
+}
+
 /** Starts the real server in-process on a free port, pointed at the sandbox and a real Redis with its own key prefix. */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   let app: http.RequestListener = (_req, res) => res.end();
@@ -97,16 +111,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const prefix = options.prefix ?? `test:${randomBytes(6).toString('hex')}:`;
   const logs = new LogCapture();
   const config = loadConfig({
-    NODE_ENV: 'test',
-    PUBLIC_BASE_URL: url,
-    FINX_API_URL: options.sandbox.url,
-    FINX_CLIENT_ID: TEST_CLIENT.clientId,
-    FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-    WIDGET_ALLOWED_ORIGINS: new URL(options.sandbox.url).origin,
-    SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
+    ...testServerEnv(url, options.sandbox.url),
     TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     REDIS_KEY_PREFIX: prefix,
-    REPORT_POLL_INTERVAL_MS: '200',
     // pollUntil polls every 50 ms; the limits have their own tests.
     RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
     ...(options.redis === false ? {} : { REDIS_URL: redisUrl() }),

@@ -1,7 +1,7 @@
 import { freePort, startChild, type Child } from '../../bench/processes';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { KEY_A } from '../integrator/integrator-support';
-import { TEST_CLIENT } from './harness';
+import { testServerEnv } from './harness';
 
 /**
  * The server as a real child process (`src/server.ts`), for tests that kill it with SIGKILL: work
@@ -20,19 +20,12 @@ export async function startServerProcess(options: {
     port,
     readyPath: '/readyz',
     env: {
-      NODE_ENV: 'test',
+      ...testServerEnv(`http://127.0.0.1:${port}`, options.sandbox.url),
       PORT: String(port),
       HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       REDIS_URL: options.redisUrl,
-      FINX_API_URL: options.sandbox.url,
-      FINX_CLIENT_ID: TEST_CLIENT.clientId,
-      FINX_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-      WIDGET_ALLOWED_ORIGINS: new URL(options.sandbox.url).origin,
-      SESSION_SECRET: 'a-test-session-secret-of-at-least-32-chars',
       TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
       INTEGRATOR_API_KEYS: KEY_A,
-      REPORT_POLL_INTERVAL_MS: '200',
       JOBS_STALLED_AFTER_MS: '2000',
       LOG_LEVEL: 'warn',
       ...options.env,
