@@ -1,16 +1,10 @@
-import {
-  defaultSandboxOptions,
-  startSandbox,
-  type Sandbox,
-  type SandboxOptions,
-} from '../../src/sandbox/sandbox-server';
+import type { Sandbox } from '../../src/sandbox/sandbox-server';
+import { TEST_CLIENT } from '../support/harness';
 
-export const CLIENT = { clientId: 'sandbox-test-client', clientSecret: 'sandbox-test-secret' };
+// The sandbox is started by the one test starter (harness startTestSandbox) with the test client.
+export { startTestSandbox } from '../support/harness';
+export const CLIENT = TEST_CLIENT;
 export const REDIRECT_URI = 'http://localhost:3000/callback?keep=1';
-
-export function startTestSandbox(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  return startSandbox({ ...defaultSandboxOptions, ...CLIENT, reportDelayMs: 0, ...options }, { port: 0 });
-}
 
 export function basic(id = CLIENT.clientId, secret = CLIENT.clientSecret): string {
   return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
