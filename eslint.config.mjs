@@ -44,6 +44,7 @@ export default tseslint.config(
         clearTimeout: 'readonly',
         console: 'readonly',
         location: 'readonly',
+        navigator: 'readonly',
         history: 'readonly',
       },
     },
