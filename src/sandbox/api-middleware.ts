@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { defaultErrorForStatus, FinxCode, sendFinxError } from './finx-error';
-import type { FaultEndpoint } from './sandbox-options';
+import type { FaultEndpoint } from './sandbox-config';
 import type { SandboxState, ScriptedEndpoint, ScriptedResponse } from './sandbox-state';
 
 /** Delays every API call by the configured latency, read per call so `configure` applies at once. */

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { FinxCode, issuesOf, sendFinxError } from './finx-error';
-import type { SandboxOptions } from './sandbox-options';
+import type { SandboxOptions } from './sandbox-config';
 import { scriptedEndpointSchema, scriptedResponseSchema, type SandboxState } from './sandbox-state';
 
 const scriptRequestSchema = z.strictObject({

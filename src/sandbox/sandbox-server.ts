@@ -5,7 +5,7 @@ import { createControlRoutes } from './control-routes';
 import { FinxCode, sendFinxError } from './finx-error';
 import { createLinkRoutes } from './link-routes';
 import { createReportRoutes } from './report-routes';
-import { defaultSandboxOptions, type SandboxOptions, type SandboxOptionsPatch } from './sandbox-options';
+import { defaultSandboxOptions, type SandboxOptions, type SandboxOptionsPatch } from './sandbox-config';
 import {
   createSandboxState,
   type SandboxState,
@@ -16,7 +16,7 @@ import {
 import { createTokenRoutes } from './token-routes';
 import { createWidgetRoutes } from './widget-routes';
 
-export type { EndpointFault, SandboxOptions, SandboxOptionsPatch } from './sandbox-options';
+export type { EndpointFault, SandboxOptions, SandboxOptionsPatch } from './sandbox-config';
 export type { SandboxStats, ScriptedEndpoint, ScriptedResponse } from './sandbox-state';
 export { defaultSandboxOptions };
 

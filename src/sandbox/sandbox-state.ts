@@ -5,7 +5,7 @@ import {
   parseSandboxOptions,
   type SandboxOptions,
   type SandboxOptionsPatch,
-} from './sandbox-options';
+} from './sandbox-config';
 
 export interface SandboxStats {
   linksCreated: number;
@@ -52,7 +52,7 @@ export interface LinkRecord {
   providerId: string | undefined;
 }
 
-export interface FlowRecord {
+export interface WidgetFlow {
   flowId: string;
   redirectUri: string;
   periodMonths: number;
@@ -89,7 +89,7 @@ export interface SandboxState {
   /** Widget links by their widget token. */
   readonly links: ExpiringStore<LinkRecord>;
   /** Flows by flow id; they outlive their link so reports stay readable while tokens live. */
-  readonly flows: ExpiringStore<FlowRecord>;
+  readonly flows: ExpiringStore<WidgetFlow>;
   readonly codes: ExpiringStore<CodeRecord>;
   readonly accessTokens: ExpiringStore<AccessTokenRecord>;
   readonly refreshTokens: ExpiringStore<RefreshTokenRecord>;
@@ -130,7 +130,7 @@ export function createSandboxState(initial: SandboxOptions, now: () => number = 
     now,
     options: () => options,
     links: createExpiringStore<LinkRecord>(now),
-    flows: createExpiringStore<FlowRecord>(now),
+    flows: createExpiringStore<WidgetFlow>(now),
     codes: createExpiringStore<CodeRecord>(now),
     accessTokens,
     refreshTokens,

@@ -1,6 +1,6 @@
 import express, { Router, type Response } from 'express';
 import { opaqueToken } from './opaque-token';
-import type { ProviderVariants } from './sandbox-options';
+import type { ProviderVariants } from './sandbox-config';
 import { LINK_TTL_MS, type LinkRecord, type SandboxState } from './sandbox-state';
 import { WIDGET_CSS, WIDGET_EMBEDDED_JS, WIDGET_JS } from './widget-assets';
 import { embeddedDonePage, messagePage, widgetPage, type CallbackMessage } from './widget-pages';
