@@ -270,6 +270,28 @@ describe('demo page in Chromium', () => {
       expect((await verificationStatus(page)).status).toBe('none');
     }));
 
+  it('in German: the switch and the widget language turn the page German, the report in German formats', () =>
+    scenario('german', async (session) => {
+      const { page } = session;
+      await page.click('button[data-locale="de"]');
+      expect(await page.locator('#start-heading').textContent()).toBe('Einkommen nachweisen');
+      expect(await page.getAttribute('html', 'lang')).toBe('de');
+      expect(await page.inputValue('#language')).toBe('de');
+      await page.selectOption('#language', 'en');
+      expect(await page.locator('#start-heading').textContent()).toBe('Verify your income');
+      await page.selectOption('#language', 'de');
+      await page.check('#mode-full');
+      await page.click('#start');
+      await page.waitForURL(sandboxWidget);
+      await page.click('#approve');
+      await waitForStatus(page, 'ready');
+      // Back from the widget the page starts in the browser's language; the switch turns it German.
+      await page.click('button[data-locale="de"]');
+      expect(await page.locator('#report-heading').textContent()).toBe('Ihr Einkommensbericht');
+      // Intl in German: "2.850,00 €".
+      expect(await page.locator('#income-average').textContent()).toMatch(/^[\d.]+,\d{2}\s€$/);
+    }));
+
   it('full page, cancelled in the widget: the outcome says so and offers a retry', () =>
     scenario('full-cancelled', async (session) => {
       const { page } = session;
