@@ -25,14 +25,14 @@ describe('README', () => {
     expect(read('README.md')).toContain(firstLine);
   });
 
-  it("states the start route's policy for requests without Fetch Metadata (older browsers)", () => {
-    expect(read('README.md')).toMatch(
+  it("docs/design.md states the start route's policy for requests without Fetch Metadata (older browsers)", () => {
+    expect(read('docs/design.md')).toMatch(
       /`GET \/verification\/start` without Fetch Metadata[^\n]*\n[^\n]*allowed/,
     );
   });
 
-  it('lists every sandbox provider variant in its "Provider variants" section', () => {
-    const readme = read('README.md');
+  it('docs/finx-api.md lists every sandbox provider variant in its "Provider variants" section', () => {
+    const readme = read('docs/finx-api.md');
     const section = readme.slice(readme.indexOf('## Provider variants'));
     for (const name of Object.keys(defaultSandboxOptions.variants)) expect(section).toContain(`\`${name}`);
   });
