@@ -57,13 +57,14 @@ const state = {
   redraw: null,
 };
 
-const call = (method, path, body) => api(t, method, path, body);
+const call = (method, path, body, headers) => api(t, method, path, body, headers);
 const poller = createPoller({
-  call: () => call('GET', '/api/verification'),
+  call: (headers) => call('GET', '/api/verification', undefined, headers),
   onAnswer: (body) => {
     applyStatus(body);
     return ACTIVE.has(state.status);
   },
+  isActive: () => ACTIVE.has(state.status),
   onRetrying: () => announce(t('status.retrying')),
   onFailed: (err) => showError(err),
 });
