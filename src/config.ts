@@ -74,6 +74,8 @@ export interface Config {
   encryption: { current: EncryptionKey; previous: EncryptionKey[] };
   flow: { ttlS: number };
   report: { pollIntervalMs: number; readyTimeoutS: number; pathAlertAfterS: number };
+  /** Polls held under `Prefer: wait`: the longest wait (0: never held) and how many one process holds. */
+  poll: { maxWaitS: number; maxWaiting: number };
   /** Node's server deadlines (HTTP_TIMEOUT_MS): a request (headers and body) that trickles in longer is answered 408. */
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   retentionS: number;
@@ -178,6 +180,9 @@ const envSchema = z
     TOKEN_ENCRYPTION_PREVIOUS_KEYS: list,
     FLOW_TTL_S: int(10, 1800),
     REPORT_POLL_INTERVAL_MS: int(100, 2000),
+    // Below the usual 60 s idle timeout of proxies and load balancers in front.
+    POLL_MAX_WAIT_S: z.coerce.number().int().min(0).max(55).default(25),
+    POLL_MAX_WAITING: int(0, 10_000),
     REPORT_READY_TIMEOUT_S: int(1, 600),
     REPORT_PATH_ALERT_S: int(1, 300),
     HTTP_TIMEOUT_MS: int(1000, 30000),
@@ -389,6 +394,7 @@ export function loadConfig(env: Env): Config {
       readyTimeoutS: e.REPORT_READY_TIMEOUT_S,
       pathAlertAfterS: e.REPORT_PATH_ALERT_S,
     },
+    poll: { maxWaitS: e.POLL_MAX_WAIT_S, maxWaiting: e.POLL_MAX_WAITING },
     // The headers get a shorter deadline of their own; the whole request at most HTTP_TIMEOUT_MS.
     http: { requestTimeoutMs: e.HTTP_TIMEOUT_MS, headersTimeoutMs: Math.min(10_000, e.HTTP_TIMEOUT_MS) },
     retentionS,

@@ -11,6 +11,11 @@ declare module 'express-serve-static-core' {
 
 const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** The request's id: an incoming X-Request-Id only if well-formed (so logs cannot be forged through it), else a new one. */
+export function requestIdOf(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
  * Gives every request an id (an incoming X-Request-Id is kept only if well-formed, so logs cannot
  * be forged through it) and logs one line when the response is finished. The logged path never
@@ -18,8 +23,7 @@ const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.locals.log = logger.child({ requestId });
     res.setHeader('X-Request-Id', requestId);

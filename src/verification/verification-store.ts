@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CompanionWrite, KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
+import type { ChangeNotifier } from './change-notifier';
 
 export const verificationStatuses = [
   /** Created by the lender's API; waits for its start ticket to be redeemed. */
@@ -79,8 +80,10 @@ export function createVerificationStore(deps: {
   kv: KeyValueStore;
   keys: StorageKeys;
   retentionMs: number;
+  /** Told after every write (create, transition, removal), so waiting polls on any instance answer at once. */
+  changes?: ChangeNotifier;
 }): VerificationStore {
-  const { kv, keys, retentionMs } = deps;
+  const { kv, keys, retentionMs, changes } = deps;
   const parse = (_id: string, raw: string): VersionedMeta => ({
     meta: metaSchema.parse(JSON.parse(raw)),
     version: raw,
@@ -94,11 +97,17 @@ export function createVerificationStore(deps: {
     async create(id, meta) {
       // Outlives the records, so a read after deletion or retention answers "gone" rather than "unknown".
       await kv.set(keys.tombstone(id), '1', retentionMs + TOMBSTONE_EXTRA_MS);
-      await kv.set(keys.meta(id), JSON.stringify(meta), retentionMs);
+      const raw = JSON.stringify(meta);
+      await kv.set(keys.meta(id), raw, retentionMs);
+      await changes?.publish(id, raw);
     },
     existed: async (id) => (await kv.get(keys.tombstone(id))) !== null,
-    transition: (id, previous, next, companions) =>
-      kv.compareAndSet(keys.meta(id), previous.version, JSON.stringify(next), retentionMs, companions),
+    async transition(id, previous, next, companions) {
+      const raw = JSON.stringify(next);
+      const written = await kv.compareAndSet(keys.meta(id), previous.version, raw, retentionMs, companions);
+      if (written) await changes?.publish(id, raw);
+      return written;
+    },
     async transitionFresh(id, change) {
       for (;;) {
         const current = await this.read(id);
@@ -109,6 +118,9 @@ export function createVerificationStore(deps: {
           return { written: true, meta: next.meta };
       }
     },
-    removeAll: (id) => kv.delete(keys.allOf(id)),
+    async removeAll(id) {
+      await kv.delete(keys.allOf(id));
+      await changes?.publish(id, null);
+    },
   };
 }
