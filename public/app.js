@@ -12,6 +12,8 @@
   const POLL_DEFAULT_S = 2;
   const POLL_MIN_S = 0.5;
   const POLL_MAX_S = 10;
+  /** Seconds the server may hold a poll (it caps this at POLL_MAX_WAIT_S). */
+  const POLL_WAIT_S = 25;
   const MAX_POLL_FAILURES = 5;
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -107,6 +109,7 @@
     pollGen: 0,
     pollTimer: null,
     pollFailures: 0,
+    etag: null,
     hasData: false,
     expectResult: false,
     widgetClosed: false,
@@ -130,12 +133,12 @@
 
   // ---------------------------------------------------------------- HTTP
 
-  async function api(method, path, body) {
+  async function api(method, path, body, extraHeaders) {
     const init = {
       method,
       credentials: 'same-origin',
       cache: 'no-store',
-      headers: { Accept: 'application/json' },
+      headers: { Accept: 'application/json', ...extraHeaders },
     };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
@@ -199,12 +202,22 @@
     state.pollTimer = setTimeout(() => pollOnce(gen), seconds * 1000);
   }
 
+  // The server holds a poll that carries the current ETag and `Prefer: wait` until the state changes
+  // (then 200) or the wait ends (304), and says so with Preference-Applied. Then the next poll goes
+  // out at once; without Preference-Applied (a server that does not hold, or one at its bound) the
+  // page waits Retry-After between polls as before.
   async function pollOnce(gen) {
     if (gen !== state.pollGen) return;
     state.pollTimer = null;
+    const sentEtag = state.etag;
     let res;
     try {
-      res = await api('GET', '/api/verification');
+      res = await api(
+        'GET',
+        '/api/verification',
+        undefined,
+        sentEtag ? { Prefer: `wait=${POLL_WAIT_S}`, 'If-None-Match': sentEtag } : {},
+      );
     } catch (err) {
       if (gen !== state.pollGen) return;
       const transient =
@@ -220,12 +233,17 @@
     }
     if (gen !== state.pollGen) return;
     state.pollFailures = 0;
+    const held = res.headers.has('Preference-Applied');
     if (res.httpStatus === 304) {
-      schedulePoll(gen, retryAfterSeconds(res.headers));
+      schedulePoll(gen, held ? 0 : retryAfterSeconds(res.headers));
       return;
     }
+    const etag = res.headers.get('ETag');
+    // A new state: ask again at once, now with its ETag (unless the server ignored the one sent).
+    const changed = !!etag && etag !== sentEtag;
+    state.etag = etag || null;
     applyStatus(isObject(res.data) ? res.data : {});
-    if (ACTIVE.has(state.status)) schedulePoll(gen, retryAfterSeconds(res.headers));
+    if (ACTIVE.has(state.status)) schedulePoll(gen, held || changed ? 0 : retryAfterSeconds(res.headers));
   }
 
   function applyStatus(body) {
