@@ -14,6 +14,7 @@
   const POLL_MAX_S = 10;
   /** Seconds the server may hold a poll (it caps this at POLL_MAX_WAIT_S). */
   const POLL_WAIT_S = 25;
+  const LOST_POLL_RETRIES = 6;
   const MAX_POLL_FAILURES = 5;
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -110,6 +111,7 @@
     pollTimer: null,
     pollFailures: 0,
     etag: null,
+    lostPolls: 0,
     hasData: false,
     expectResult: false,
     widgetClosed: false,
@@ -242,7 +244,16 @@
     // A new state: ask again at once, now with its ETag (unless the server ignored the one sent).
     const changed = !!etag && etag !== sentEtag;
     state.etag = etag || null;
-    applyStatus(isObject(res.data) ? res.data : {});
+    const body = isObject(res.data) ? res.data : {};
+    // The callback renews the session cookie just after it records the outcome: a poll sent in
+    // between carries the old cookie and finds nothing. Ask again shortly before believing it.
+    if (body.status === 'none' && ACTIVE.has(state.status) && state.lostPolls < LOST_POLL_RETRIES) {
+      state.lostPolls += 1;
+      schedulePoll(gen, 0.5);
+      return;
+    }
+    state.lostPolls = 0;
+    applyStatus(body);
     if (ACTIVE.has(state.status)) schedulePoll(gen, held || changed ? 0 : retryAfterSeconds(res.headers));
   }
 

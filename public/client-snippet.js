@@ -28,6 +28,7 @@ async function verifyIncome({ iban, language, onStatus = () => {} } = {}) {
     const { data: created } = await request('POST', body);
     popup.location.replace(created.location);
     let last, etag, data;
+    let lost = 0;
     for (;;) {
       // With the current ETag and Prefer: wait, the server answers when the state changes (or 304
       // after the wait); a server that did not hold the poll says no Preference-Applied.
@@ -38,6 +39,12 @@ async function verifyIncome({ iban, language, onStatus = () => {} } = {}) {
       });
       const changed = answer.data !== null && answer.res.headers.get('ETag') !== etag;
       if (answer.data !== null) [data, etag] = [answer.data, answer.res.headers.get('ETag')];
+      // The callback renews the session cookie just after it records the outcome: a request sent in
+      // between carries the old cookie and finds nothing. Ask again shortly before believing it.
+      if (data.status === 'none' && last && lost++ < 6) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       if (data.status !== last) onStatus((last = data.status), data);
       // A window closed while still awaiting_user means nobody will finish this flow.
       if (

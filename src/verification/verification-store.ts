@@ -60,7 +60,13 @@ export interface VerificationStore {
     previous: VersionedMeta,
     next: VerificationMeta,
     companions?: CompanionWrite[],
+    options?: { announce?: boolean },
   ): Promise<boolean>;
+  /**
+   * Tells waiting polls on every instance about a state written with `announce: false` (the
+   * callback announces its change once its answer, which carries the renewed session cookie, is out).
+   */
+  announce(id: string, meta: VerificationMeta): Promise<void>;
   /**
    * Reads the current state and applies `change` by compare-and-set, re-reading when another writer
    * won; `change` returns null for "nothing to do". Null when the verification does not exist.
@@ -102,11 +108,14 @@ export function createVerificationStore(deps: {
       await changes?.publish(id, raw);
     },
     existed: async (id) => (await kv.get(keys.tombstone(id))) !== null,
-    async transition(id, previous, next, companions) {
+    async transition(id, previous, next, companions, options) {
       const raw = JSON.stringify(next);
       const written = await kv.compareAndSet(keys.meta(id), previous.version, raw, retentionMs, companions);
-      if (written) await changes?.publish(id, raw);
+      if (written && options?.announce !== false) await changes?.publish(id, raw);
       return written;
+    },
+    async announce(id, meta) {
+      await changes?.publish(id, JSON.stringify(meta));
     },
     async transitionFresh(id, change) {
       for (;;) {

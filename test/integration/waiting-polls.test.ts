@@ -6,6 +6,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/harness';
+import { decideInWidget } from '../support/harness';
 import { CookieBrowser } from '../support/scenarios';
 
 let sandbox: Sandbox;
@@ -179,6 +180,31 @@ describe('GET /api/verification with Prefer: wait', () => {
     const res2 = await held2;
     expect(res2.status).toBe(200);
     expect(Date.now() - t1).toBeLessThan(1500);
+  });
+
+  it('a poll held across the callback is answered once the callback has renewed the cookie, so the next poll finds the verification', async () => {
+    const browser = new CookieBrowser();
+    const start = await browser.get(`${a.url}/verification/start`);
+    const first = await poll(a, browser);
+    const oldCookie = browser.cookie as string;
+    let heldAt = 0;
+    const held = poll(a, browser, waiting(first.headers.get('etag') as string)).then((res) => {
+      heldAt = Date.now();
+      return res;
+    });
+    await until(() => a.runtime.waiting.size === 1);
+    const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
+    // Its answer renews the session cookie.
+    const back = await browser.get(`${a.url}${callback.pathname}${callback.search}`);
+    const callbackAnsweredAt = Date.now();
+    expect(back.status).toBe(302);
+    expect(back.headers.get('location')).toBe('/?verification=completed');
+    expect(browser.cookie).not.toBe(oldCookie);
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(heldAt).toBeGreaterThanOrEqual(callbackAnsweredAt);
+    const next = await poll(a, browser);
+    expect(['processing', 'ready']).toContain(((await next.json()) as { status: string }).status);
   });
 
   it('deleting the verification wakes its waiting request', async () => {
