@@ -34,6 +34,8 @@ export interface PushBenchDeps {
   log(line: string): void;
   verifications: number;
   held: number;
+  /** Called just before the mass change and after its last answer (profiling). */
+  onWake?: () => void;
 }
 
 export interface Latencies {
@@ -55,6 +57,8 @@ export interface PushBenchResult {
     idleS: number;
     writesMs: number;
     lastAnsweredMs: number;
+    /** From the last write's completion to the last answer. */
+    afterLastWriteMs: number;
     answered: number;
     errors: number;
   };
@@ -249,7 +253,7 @@ export async function snippetRequests(deps: PushBenchDeps, server: Child, count:
 }
 
 /** `held` verifications in `processing`, one held poll each; then another instance makes all of them ready. */
-async function manyHeld(deps: PushBenchDeps, server: Child) {
+export async function manyHeld(deps: PushBenchDeps, server: Child) {
   const count = deps.held;
   deps.log(`push: writing ${count} verifications in processing…`);
   const cookies = await cloneVerifications(
@@ -262,6 +266,7 @@ async function manyHeld(deps: PushBenchDeps, server: Child) {
     deps.sessionSecret,
   );
   const readyMeta = JSON.parse(deps.template.meta) as Record<string, unknown>;
+  const report = deps.cipher.open(deps.template.report, deps.template.keyNames.report);
   const processing = JSON.stringify({ ...readyMeta, status: 'processing', reportVersion: undefined });
   const ids: string[] = [];
   for (let i = 0; i < cookies.length; i += 500) {
@@ -297,10 +302,17 @@ async function manyHeld(deps: PushBenchDeps, server: Child) {
         get(url, { cookie, prefer: 'wait=55', 'if-none-match': etag }, agent, 120_000).then(
           (res) => {
             if (res.status === 200 && res.body.includes('"ready"')) answered++;
-            else errors++;
+            else {
+              errors++;
+              if (errors <= 3)
+                deps.log(`push: a held request answered ${res.status} ${res.body.slice(0, 120)}`);
+            }
             lastAt = Date.now();
           },
-          () => void errors++,
+          (err: unknown) => {
+            errors++;
+            if (errors <= 3) deps.log(`push: a held request failed: ${(err as Error).message}`);
+          },
         ),
       );
     await sleep(20);
@@ -332,11 +344,24 @@ async function manyHeld(deps: PushBenchDeps, server: Child) {
     changes,
   });
   deps.log(`push: all ${count} become ready…`);
+  deps.onWake?.();
   const t0 = Date.now();
   const previous = { meta: JSON.parse(processing) as never, version: processing };
-  await Promise.all(ids.map((id) => store.transition(id, previous, readyMeta as never)));
+  // As the report job writes it: the state and the sealed report together.
+  await Promise.all(
+    ids.map((id) =>
+      store.transition(id, previous, readyMeta as never, [
+        {
+          key: deps.keys.report(id),
+          value: deps.cipher.seal(report, deps.keys.report(id)),
+          ttlMs: 3_600_000,
+        },
+      ]),
+    ),
+  );
   const writesMs = Date.now() - t0;
   await Promise.race([Promise.all(held), sleep(60_000)]);
+  deps.onWake?.();
   agent.destroy();
   await changes.close();
   await conn.close();
@@ -348,6 +373,7 @@ async function manyHeld(deps: PushBenchDeps, server: Child) {
     idleS,
     writesMs,
     lastAnsweredMs: lastAt - t0,
+    afterLastWriteMs: lastAt - t0 - writesMs,
     answered,
     errors: errors + (count - answered - errors),
   };

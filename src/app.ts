@@ -13,7 +13,7 @@ import { byIp, byIpWithoutSession, byIpWithSession, bySession, type RateRule } f
 import { createPollHandler, isPoll } from './http/poll-handler';
 import { securityHeaderList, securityHeaders } from './http/security-headers';
 import type { WaitingPolls } from './http/waiting-polls';
-import { requestContext } from './http/request-context';
+import { MAX_URL_LENGTH, requestContext } from './http/request-context';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
 import { verificationRoutes } from './http/verification-routes';
 import type { VerificationReader } from './verification/read-verification';
@@ -40,8 +40,6 @@ export interface AppDeps {
   extraRoutes?: express.Router[];
 }
 
-/** Leaves room for a 4 KiB authorization code beside state, flow_id and flags (finx-api.md §2). */
-const MAX_URL_LENGTH = 8192;
 /** Methods of the API's own paths, for 405 answers with an Allow header. */
 const ALLOWED_METHODS: Record<string, string[]> = {
   '/verification/start': ['GET', 'HEAD'],

@@ -6,7 +6,7 @@ import type { VerificationReader, VerificationView } from '../verification/read-
 import { writeErrorAnswer } from './error-answer';
 import { toAppError } from './error-handler';
 import { preferredWaitS, writePollAnswer } from './poll-answer';
-import { requestIdOf } from './request-context';
+import { MAX_URL_LENGTH, requestIdOf } from './request-context';
 import { readSignedSessionId, sessionCookieHeader, storedCookie } from './session-cookie';
 import { cookieExpired, needsRenewal, pastAbsoluteLifetime, type SessionLifetimes } from './session-lifetime';
 import type { FlatHeaders } from './security-headers';
@@ -95,6 +95,7 @@ export function createPollHandler(
 
   async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, started: number) {
     const url = req.url ?? PATH;
+    if (url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long', 'The request URL is too long.');
     const q = url.indexOf('?');
     if (q >= 0 && new URLSearchParams(url.slice(q + 1)).size > 0)
       throw new AppError('invalid_request', 'This endpoint takes no query parameters.');

@@ -11,6 +11,9 @@ declare module 'express-serve-static-core' {
 
 const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** Longest request URL answered (else 414): room for a 4 KiB authorization code beside state, flow_id and flags (finx-api.md §2). */
+export const MAX_URL_LENGTH = 8192;
+
 /** The request's id: an incoming X-Request-Id only if well-formed (so logs cannot be forged through it), else a new one. */
 export function requestIdOf(incoming: string | string[] | undefined): string {
   return typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();

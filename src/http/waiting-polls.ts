@@ -19,6 +19,8 @@ export interface WaitingPollSettings {
 
 /** How long to remember that an id changed, for a poll that read just before the message came. */
 const RECENT_MS = 10_000;
+/** A failed wake-up read is tried again after this. */
+const RETRY_MS = 250;
 
 /**
  * Requests held under `Prefer: wait`, keyed by verification id. A change message for an id builds
@@ -129,11 +131,18 @@ export class WaitingPolls implements ChangeListener {
       viewed.then(
         (view) => this.wake(id, view),
         (err: unknown) => {
-          // The waiters end by their wait (and then read again) rather than on an error.
+          // Read again shortly (a burst of wake-ups can outlast the command deadline); the waiters
+          // end by their wait at the latest.
           this.logger.warn(
             { err: { message: (err as Error).message }, verificationId: id },
             'wake-up read failed',
           );
+          const timer = setTimeout(() => {
+            if (!this.byId.has(id)) return;
+            this.pending.set(id, undefined);
+            this.schedule();
+          }, RETRY_MS);
+          timer.unref();
         },
       );
     }
