@@ -244,3 +244,31 @@ describe('POLL_MAX_WAITING', () => {
     for (const r of await Promise.all(held)) expect(r.status).toBe(304);
   });
 });
+
+describe('without Redis (embedded mode)', () => {
+  let embedded: TestServer;
+  beforeAll(async () => {
+    embedded = await startTestServer({
+      sandbox,
+      redis: false,
+      env: { ...HIGH_RATE_LIMITS, POLL_MAX_WAIT_S: '3' },
+    });
+  });
+  afterAll(async () => {
+    await embedded.close();
+  });
+
+  it('a held poll is answered when the state changes in this process', async () => {
+    const browser = new CookieBrowser();
+    await browser.get(`${embedded.url}/verification/start`);
+    const first = await poll(embedded, browser);
+    const held = poll(embedded, browser, waiting(first.headers.get('etag') as string));
+    await until(() => embedded.runtime.waiting.size === 1);
+    const [id] = [...(embedded.runtime.waiting as unknown as { byId: Map<string, unknown> }).byId.keys()];
+    await fail(embedded, id as string);
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('preference-applied')).toBe('wait=3');
+    expect(((await res.json()) as { status: string }).status).toBe('failed');
+  });
+});
