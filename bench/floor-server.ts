@@ -1,9 +1,10 @@
 /**
  * The floor: the least an answer to `GET /api/verification` for a ready verification can cost with
  * this data layout. Plain node:http and node-redis, no Express, no middleware. Per request it does
- * the same work as the real server: verify the express-session cookie signature, GET the session,
- * GET the verification meta, answer the decrypted report body (cached in-process by reportVersion;
- * on a miss GET the sealed report and open it with the same envelope cipher).
+ * the same Redis work as the real server: verify the express-session cookie signature, GET the
+ * session, then the server's own script that reads the verification meta and counts the poll
+ * against the per-session poll limit (one EVAL), and answers the decrypted report body (cached
+ * in-process by reportVersion; on a miss GET the sealed report and open it with the same cipher).
  *
  * Environment: PORT, REDIS_URL, REDIS_KEY_PREFIX, SESSION_SECRET, TOKEN_ENCRYPTION_KEY,
  * TOKEN_ENCRYPTION_KEY_ID (default k1), COOKIE_NAME (default bff.sid).
@@ -12,7 +13,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createClient } from 'redis';
 import { createEnvelopeCipher } from '../src/storage/envelope-cipher';
+import { GET_AND_COUNT } from '../src/storage/redis-key-value-store';
 import { createStorageKeys } from '../src/storage/storage-keys';
+import { hashOf } from '../src/verification/flow-store';
 
 const env = process.env;
 const port = Number(env.PORT ?? 0);
@@ -61,14 +64,28 @@ function sessionIdOf(cookieHeader: string | undefined): string | undefined {
   return undefined;
 }
 
+const ownerTags = new Map<string, string>();
+const ownerTag = (owner: string): string => {
+  let tag = ownerTags.get(owner);
+  if (tag === undefined) {
+    tag = hashOf(owner).slice(0, 22);
+    if (ownerTags.size >= CACHE_ENTRIES) ownerTags.delete(ownerTags.keys().next().value as string);
+    ownerTags.set(owner, tag);
+  }
+  return tag;
+};
+
 async function answer(req: http.IncomingMessage): Promise<Answer> {
   const sid = sessionIdOf(req.headers.cookie);
   if (!sid) return NONE;
   const session = await redis.get(`${keys.sessionPrefix}${sid}`);
   if (!session) return NONE;
-  const id = (JSON.parse(session) as { verificationId?: string }).verificationId;
-  if (!id) return NONE;
-  const rawMeta = await redis.get(keys.meta(id));
+  const { verificationId: id, owner } = JSON.parse(session) as { verificationId?: string; owner?: string };
+  if (!id || !owner) return NONE;
+  const [rawMeta] = (await redis.eval(GET_AND_COUNT, {
+    keys: [keys.meta(id), keys.pollCount(id, ownerTag(owner))],
+    arguments: ['60000'],
+  })) as [string | null, number, number];
   if (!rawMeta) return answerOf('expired', null);
   const meta = JSON.parse(rawMeta) as { status: string; reportVersion?: string };
   if (meta.status !== 'ready') return answerOf(meta.status, null);

@@ -16,6 +16,7 @@ import { assertAllOk, runLoad, runPaced, waitForQuiet, type LoadOptions, type Lo
 import { formatSummary } from './profile-summary';
 import { freePort, REPO_ROOT, startChild, type Child, type ChildOptions } from './processes';
 import { benchWebhooks, type WebhookBenchResult } from './webhooks';
+import { benchPush, type PushBenchResult } from './push';
 
 const quick = process.env.BENCH_QUICK === '1';
 function setting(name: string, full: number, quickValue: number): number {
@@ -32,6 +33,8 @@ const settings = {
   sessions: Math.round(setting('BENCH_SESSIONS', 50, 10)),
   fanInS: setting('BENCH_FANIN_S', 10, 3),
   memorySessions: Math.round(setting('BENCH_MEMORY_SESSIONS', 10_000, 1000)),
+  pushVerifications: Math.round(setting('BENCH_PUSH_VERIFICATIONS', 200, 50)),
+  heldRequests: Math.round(setting('BENCH_HELD_REQUESTS', 10_000, 1000)),
   warmupS: setting('BENCH_WARMUP_S', 3, 1),
   connections: Math.round(setting('BENCH_CONNECTIONS', 50, 50)),
   rate: setting('BENCH_RATE', 500, 500),
@@ -83,6 +86,10 @@ interface Rows {
   redisBytes?: Record<string, number>;
   profiles: string[];
   webhooks?: WebhookBenchResult;
+  /** Ours and the floor, each session of the memory run polled once. */
+  manyOurs?: LoadResult;
+  manyFloor?: LoadResult;
+  push?: PushBenchResult;
 }
 
 async function main(): Promise<void> {
@@ -378,7 +385,7 @@ async function main(): Promise<void> {
     const cloneBody = await (await fetch(pollUrl(mem), { headers: { cookie: clones[0] as string } })).text();
     if (cloneBody !== readyBody)
       throw new Error(`a cloned verification answers:\n${cloneBody.slice(0, 300)}`);
-    await load(`ours, ${int(settings.memorySessions)} sessions polled once`, {
+    rows.manyOurs = await load(`ours, ${int(settings.memorySessions)} sessions polled once`, {
       url: pollUrl(mem),
       cookies: clones,
       connections: settings.connections,
@@ -389,6 +396,51 @@ async function main(): Promise<void> {
     const after = { rss: mem.rssBytes(), ...(await heapAfterGc(mem, memoryFile)) };
     rows.memory = { before, after, sessions: clones.length };
     await stop(mem);
+
+    // 5b. The floor on the same distinct sessions, each polled once (the same Redis reads per request).
+    const floor2Port = await freePort();
+    const floor2 = await start({
+      name: 'floor (many sessions)',
+      file: 'bench/floor-server.ts',
+      port: floor2Port,
+      readyPath: '/healthz',
+      env: {
+        PORT: String(floor2Port),
+        REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        SESSION_SECRET: secrets.sessionSecret,
+        TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
+        TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
+      },
+    });
+    await warmUp(pollUrl(floor2), cookies, floor2);
+    rows.manyFloor = await load(`floor, ${int(settings.memorySessions)} sessions polled once`, {
+      url: pollUrl(floor2),
+      cookies: clones,
+      connections: settings.connections,
+      amount: clones.length,
+      server: floor2,
+    });
+    await stop(floor2);
+
+    // 7. Held polls (Prefer: wait): ready → page, requests per verification, 10,000 held at once.
+    rows.push = await benchPush({
+      startServer: (name, env) => ourServer(name, false, env ? { env } : {}),
+      stopServer: async (child) => {
+        if (children.includes(child)) await stop(child);
+      },
+      sandboxConfig: (options) => sandboxControl(sandbox, '/__sandbox/config', options),
+      redis,
+      redisUrl: REDIS_URL,
+      keys,
+      keyPrefix: prefix,
+      cipher,
+      template,
+      sessionSecret: secrets.sessionSecret,
+      log,
+      verifications: settings.pushVerifications,
+      held: settings.heldRequests,
+    });
 
     // 6. Webhooks: many verifications become ready together; each is delivered to a receiver here.
     rows.webhooks = await benchWebhooks({
@@ -508,6 +560,13 @@ function render(rows: Rows, date: Date, redisVersion: string): string {
         `server CPU per request ${perRequest(rows.ours)} vs ${perRequest(rows.floor)}) | ≥ 0.75 | ${yes(ratio >= 0.75)} |`,
     );
   }
+  if (rows.manyOurs && rows.manyFloor) {
+    const ratio = rows.manyOurs.requestsPerS / rows.manyFloor.requestsPerS;
+    lines.push(
+      `| 2 | ours / floor throughput, ${int(settings.memorySessions)} distinct sessions each polled once | ${ratio.toFixed(2)} (${int(rows.manyOurs.requestsPerS)} / ${int(rows.manyFloor.requestsPerS)} req/s; ` +
+        `server CPU per request ${perRequest(rows.manyOurs)} vs ${perRequest(rows.manyFloor)}) | ≥ 0.75 | ${yes(ratio >= 0.75)} |`,
+    );
+  }
   if (rows.ours && rows.naive) {
     const ratio = rows.ours.requestsPerS / rows.naive.requestsPerS;
     lines.push(
@@ -545,6 +604,17 @@ function render(rows: Rows, date: Date, redisVersion: string): string {
     lines.push(
       `| 6 | webhooks: ${w.verifications} verifications ready together (state changes within ${int(w.spreadMs)} ms), receiver on 127.0.0.1 verifying with standardwebhooks: state change → 2xx | ` +
         `p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, max ${ms(w.max)}; ${w.delivered} delivered, ${w.lost} lost, ${w.duplicates} duplicates, ${w.unverified} unverified | p50 < 200 ms, p99 < 1 s, 0 lost | ${yes(met)} |`,
+    );
+  }
+  if (rows.push) {
+    const { plain, waiting, clientRequests: c, held: h } = rows.push;
+    const n = settings.pushVerifications;
+    lines.push(
+      `| 7 | stored \`ready\` → page has it, plain polling (Retry-After 2 s), ${n} verifications | p50 ${ms(plain.p50)}, p99 ${ms(plain.p99)}, max ${ms(plain.max)} (${int(plain.requests)} polls) | – | – |`,
+      `| 7 | the same, waiting requests (\`Prefer: wait\`) | p50 ${ms(waiting.p50)}, p99 ${ms(waiting.p99)}, max ${ms(waiting.max)} (${int(waiting.requests)} requests) | p50 < 20 ms, p99 < 100 ms | ${yes(waiting.p50 < 20 && waiting.p99 < 100)} |`,
+      `| 8 | requests per completed verification, \`public/client-snippet.js\` run as is (${c.verifications} verifications, widget approved after 1 s, report ready 2 s after the exchange) | ${c.perVerification.toFixed(2)} (max ${c.max}; 1 POST + GETs) | ≤ 4 | ${yes(c.perVerification <= 4)} |`,
+      `| 9 | ${int(h.count)} held requests on one instance: server RSS before → holding; CPU while idle (${h.idleS} s) | ${mib(h.rssBefore)} → ${mib(h.rssHeld)} (${((h.rssHeld - h.rssBefore) / h.count / 1024).toFixed(2)} KiB per request); ${h.idleCpuPct.toFixed(1)} % of a core | – | – |`,
+      `| 9 | all ${int(h.count)} change at once (another instance writes them, ${int(h.writesMs)} ms of writes): first write → last answer received | ${int(h.lastAnsweredMs)} ms (${int(h.afterLastWriteMs)} ms after the last write); ${int(h.answered)} answered 200 ready, ${h.errors} errors | < 1 s, no errors | ${yes(h.lastAnsweredMs < 1000 && h.errors === 0)} |`,
     );
   }
   return lines.join('\n');

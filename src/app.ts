@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Store } from 'express-session';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { AppError } from './errors';
@@ -11,8 +10,10 @@ import { csrfGuard } from './http/csrf-guard';
 import { browserErrorRedirect, errorHandler, methodNotAllowed, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { byIp, byIpWithoutSession, byIpWithSession, bySession, type RateRule } from './http/rate-limit';
-import { withFastPoll } from './http/fast-poll';
-import { requestContext } from './http/request-context';
+import { createPollHandler, isPoll } from './http/poll-handler';
+import { securityHeaderList, securityHeaders } from './http/security-headers';
+import type { WaitingPolls } from './http/waiting-polls';
+import { MAX_URL_LENGTH, requestContext } from './http/request-context';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
 import { verificationRoutes } from './http/verification-routes';
 import type { VerificationReader } from './verification/read-verification';
@@ -22,6 +23,10 @@ export interface AppDeps {
   logger: Logger;
   verification: VerificationDeps;
   reader: VerificationReader;
+  /** Polls held under `Prefer: wait`. */
+  waiting: WaitingPolls;
+  /** POLL_MAX_WAIT_S. */
+  maxWaitS: number;
   sessionStore: Store;
   session: SessionSettings;
   allowedOrigins: string[];
@@ -35,8 +40,6 @@ export interface AppDeps {
   extraRoutes?: express.Router[];
 }
 
-/** Leaves room for a 4 KiB authorization code beside state, flow_id and flags (docs/finx-api.md §2). */
-const MAX_URL_LENGTH = 8192;
 /** Methods of the API's own paths, for 405 answers with an Allow header. */
 const ALLOWED_METHODS: Record<string, string[]> = {
   '/verification/start': ['GET', 'HEAD'],
@@ -50,8 +53,8 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
 /**
- * Builds the request handler: the poll fast path in front of the Express app (middleware order,
- * routes, error handlers). It does no I/O of its own and never listens.
+ * Builds the request handler: the poll handler (every GET of /api/verification) beside the Express
+ * app (middleware order, routes, error handlers). It does no I/O of its own and never listens.
  */
 export function createApp(deps: AppDeps): RequestListener {
   const app = express();
@@ -64,31 +67,10 @@ export function createApp(deps: AppDeps): RequestListener {
   const widgetOrigins = deps.verification.settings.widgetAllowedOrigins;
   const https = deps.session.secureCookie;
 
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameSrc: widgetOrigins,
-        formAction: ["'self'", ...widgetOrigins],
-        frameAncestors: ["'self'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        ...(https ? { upgradeInsecureRequests: [] } : {}),
-      },
-    },
-    // The popup mode needs the opener link to survive the trip through the widget's origin.
-    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
-    referrerPolicy: { policy: 'no-referrer' },
-    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-  });
+  const headerList = securityHeaderList({ widgetOrigins, https });
 
   app.use(requestContext(deps.logger));
-  app.use(securityHeaders);
+  app.use(securityHeaders(headerList));
   app.use((req, _res, next) => {
     if (req.url.length > MAX_URL_LENGTH)
       return next(new AppError('uri_too_long', 'The request URL is too long.'));
@@ -149,7 +131,6 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(
     verificationRoutes({
       verification: deps.verification,
-      reader: deps.reader,
       allowedOrigins: deps.allowedOrigins,
       startLimits,
     }),
@@ -161,30 +142,19 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(notFound());
   app.use(errorHandler(deps.verification.telemetry.storeError));
 
-  return withFastPoll(
-    {
-      cookieName: deps.session.cookieName,
-      secrets: deps.session.secrets,
-      store: deps.sessionStore,
-      idleMs: deps.session.ttlS * 1000,
-      absoluteMs: deps.session.absoluteTtlS * 1000,
-      reader: deps.reader,
-      securityHeaders: headersSetBy(securityHeaders),
-      logger: deps.logger,
-    },
-    app,
-  );
-}
-
-/** The headers a middleware sets on every answer, captured once (for the fast poll path). */
-function headersSetBy(middleware: express.RequestHandler): Array<[string, string]> {
-  const headers: Array<[string, string]> = [];
-  const recorder = {
-    setHeader: (name: string, value: string | number | readonly string[]) =>
-      headers.push([name, String(value)]),
-    removeHeader: () => undefined,
-  };
-  // helmet only sets and removes headers; it reads nothing from the request.
-  middleware({} as express.Request, recorder as unknown as express.Response, () => undefined);
-  return headers;
+  const poll = createPollHandler({
+    cookieName: deps.session.cookieName,
+    secrets: deps.session.secrets,
+    secureCookie: deps.session.secureCookie,
+    store: deps.sessionStore,
+    lifetimes: { idleMs: deps.session.ttlS * 1000, absoluteMs: deps.session.absoluteTtlS * 1000 },
+    reader: deps.reader,
+    waiting: deps.waiting,
+    maxWaitS: deps.maxWaitS,
+    securityHeaders: headerList,
+    logger: deps.logger,
+    onStoreError: deps.verification.telemetry.storeError,
+  });
+  // The front door: it only dispatches.
+  return (req, res) => (isPoll(req) ? poll(req, res) : app(req, res));
 }

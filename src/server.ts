@@ -47,6 +47,11 @@ import {
 } from './jobs/webhook-job';
 import { keepAliveJob, ongoingAccessProcessors } from './jobs/ongoing-access-job';
 import type { VerificationMeta } from './verification/verification-store';
+import { createMemoryChangeNotifier, type ChangeNotifier } from './verification/change-notifier';
+import { createRedisChangeNotifier } from './storage/redis-change-notifier';
+import { WaitingPolls } from './http/waiting-polls';
+import { AppError, statusForCode } from './errors';
+import { rawErrorAnswer } from './http/error-answer';
 
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
@@ -62,6 +67,10 @@ export interface Runtime {
   jobs: JobQueue;
   /** The webhook event log (catch-up reads it; deliveries send from it). */
   events: EventLog;
+  /** Polls held under `Prefer: wait`. */
+  waiting: WaitingPolls;
+  /** Shutdown, first step: answers every held poll now and holds no more. Returns how many were held. */
+  releaseWaiting(): number;
   close(): Promise<void>;
 }
 
@@ -153,12 +162,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       )
     : createMemoryJobQueue(logger, clock);
   if (redis) await checkRedisDurability(redis.client, logger);
+  const changes: ChangeNotifier =
+    redis && config.redis
+      ? await createRedisChangeNotifier({
+          client: redis.client,
+          cluster: !!config.redis.clusterNodes,
+          keyPrefix: config.keyPrefix,
+          logger,
+          commandTimeoutMs: config.redis.commandTimeoutMs,
+        })
+      : createMemoryChangeNotifier();
   const verifications = createVerificationStore({
     kv,
     keys,
     retentionMs,
     maxAccessMs: config.ongoing.maxAccessMs,
     clock,
+    changes,
   });
   const events = redis
     ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
@@ -298,10 +318,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         })
       : undefined;
 
+  const reader = createVerificationReader(deps);
+  const waiting = new WaitingPolls(reader, { maxWaiting: config.poll.maxWaiting, maxPerSession: 4 }, logger);
+  changes.subscribe(waiting);
   const app = createApp({
     logger,
     verification: deps,
-    reader: createVerificationReader(deps),
+    reader,
+    waiting,
+    maxWaitS: config.poll.maxWaitS,
     sessionStore,
     session: config.session,
     allowedOrigins: config.allowedOrigins,
@@ -327,8 +352,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     kv,
     jobs,
     events,
+    waiting,
+    releaseWaiting: () => waiting.releaseAll(),
     async close() {
+      waiting.releaseAll();
       await jobs.close();
+      await changes.close();
       await webhookClient?.close();
       await provider.close();
       await redis?.close();
@@ -375,15 +404,20 @@ export function createHttpServer(app: http.RequestListener, options: HttpServerO
       );
     }
     if (!socket.writable) return socket.destroy();
-    const [status, code, message] =
+    const [code, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'The request headers or URL are too large.']
+        ? (['headers_too_large', 'The request headers or URL are too large.'] as const)
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'request_timeout', 'The request was not received in time.']
-          : [400, 'invalid_request', 'The request is malformed.'];
-    const body = JSON.stringify({ error: { code, message, requestId: null } });
+          ? (['request_timeout', 'The request was not received in time.'] as const)
+          : (['invalid_request', 'The request is malformed.'] as const);
+    const appError = new AppError(code, message);
     socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n${body}`,
+      rawErrorAnswer(appError, http.STATUS_CODES[statusForCode(code)] ?? '', [
+        'X-Content-Type-Options',
+        'nosniff',
+        'Content-Security-Policy',
+        "default-src 'none'; frame-ancestors 'none'",
+      ]),
     );
   });
   return server;
@@ -427,7 +461,8 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const released = runtime.releaseWaiting();
+    logger.info({ signal, released }, 'shutting down: held polls answered, finishing in-flight requests');
     await stopHttpServer(server, 10_000);
     await runtime.close();
     logger.info('stopped');

@@ -61,6 +61,7 @@ export function assemble(e: Env, v: ReadValues, d: Defaults, retentionS: number)
       readyTimeoutS: e.REPORT_READY_TIMEOUT_S,
       pathAlertAfterS: e.REPORT_PATH_ALERT_S,
     },
+    poll: { maxWaitS: e.POLL_MAX_WAIT_S, maxWaiting: e.POLL_MAX_WAITING },
     // The headers get a shorter deadline of their own; the whole request at most HTTP_TIMEOUT_MS.
     http: { requestTimeoutMs: e.HTTP_TIMEOUT_MS, headersTimeoutMs: Math.min(10_000, e.HTTP_TIMEOUT_MS) },
     retentionS,

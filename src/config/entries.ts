@@ -226,6 +226,19 @@ export const SERVER_ENTRIES = defineEntries({
     example: '2000',
     schema: int(100, 2000),
   },
+  POLL_MAX_WAIT_S: {
+    group: 'timing',
+    doc: 'Longest a status poll with `Prefer: wait` is held until the state changes, in seconds (0: never held, at most 55). Default 25.',
+    example: '25',
+    // Below the usual 60 s idle timeout of proxies and load balancers in front.
+    schema: int(0, 25, 55),
+  },
+  POLL_MAX_WAITING: {
+    group: 'timing',
+    doc: 'Most polls one process holds at once (also at most 4 per session); past it, polls are answered at once. Default 10000.',
+    example: '10000',
+    schema: int(0, 10_000),
+  },
   REPORT_READY_TIMEOUT_S: {
     group: 'timing',
     doc: 'How long after the code exchange a report may take before the verification fails, in seconds. Default 600.',

@@ -40,6 +40,8 @@ export interface Config {
   encryption: { current: EncryptionKey; previous: EncryptionKey[] };
   flow: { ttlS: number };
   report: { pollIntervalMs: number; readyTimeoutS: number; pathAlertAfterS: number };
+  /** Polls held under `Prefer: wait`: the longest wait (0: never held) and how many one process holds. */
+  poll: { maxWaitS: number; maxWaiting: number };
   /** Node's server deadlines (HTTP_TIMEOUT_MS): a request (headers and body) that trickles in longer is answered 408. */
   http: { requestTimeoutMs: number; headersTimeoutMs: number };
   retentionS: number;

@@ -32,6 +32,8 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
     if (!parsed.success)
       throw new AppError('invalid_callback', 'The callback parameters are missing or malformed.');
     const outcome = await completeCallback(deps.verification, ownerOf(req), parsed.data);
+    // Waiting polls learn of the change once this answer (with the renewed cookie) is out, or failed.
+    if (outcome.status === 'processing') req.res?.once('close', () => void outcome.announce());
     req.session.verificationId = outcome.verificationId;
     // A completed verification gets a fresh session id: one seen before it is worth nothing now.
     if (outcome.status === 'processing') await regenerateSession(req);

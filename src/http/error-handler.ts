@@ -1,15 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, statusForCode } from '../errors';
+import { writeErrorAnswer } from './error-answer';
 import { returnLocation } from './return-location';
 
 /** Writes the one error shape every endpoint uses: `{ error: { code, message, requestId } }`. */
 export function sendError(res: Response, err: AppError): void {
-  const status = statusForCode(err.code);
-  if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
-  res.setHeader('Cache-Control', 'no-store');
-  res
-    .status(status)
-    .json({ error: { code: err.code, message: err.message, requestId: res.locals.requestId } });
+  writeErrorAnswer(res, err, res.locals.requestId ?? null);
 }
 
 /** Turns anything thrown into an AppError; 5xx details stay in the log, never in the answer. */

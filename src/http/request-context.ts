@@ -11,6 +11,14 @@ declare module 'express-serve-static-core' {
 
 const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** Longest request URL answered (else 414): room for a 4 KiB authorization code beside state, flow_id and flags (docs/finx-api.md §2). */
+export const MAX_URL_LENGTH = 8192;
+
+/** The request's id: an incoming X-Request-Id only if well-formed (so logs cannot be forged through it), else a new one. */
+export function requestIdOf(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
  * Gives every request an id (an incoming X-Request-Id is kept only if well-formed, so logs cannot
  * be forged through it) and logs one line when the response is finished. The logged path never
@@ -18,8 +26,7 @@ const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.locals.log = logger.child({ requestId });
     res.setHeader('X-Request-Id', requestId);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import session, { type SessionData, type Store } from 'express-session';
+import session, { type Store } from 'express-session';
 import { dependencyUnavailable } from '../errors';
+import { needsRenewal, pastAbsoluteLifetime } from './session-lifetime';
 
 declare module 'express-session' {
   interface SessionData {
@@ -68,19 +69,6 @@ export function sessionMiddleware(settings: SessionSettings, store: Store): Requ
       }
       next();
     });
-}
-
-type Lifetimes = Partial<Pick<SessionData, 'createdAt' | 'renewedAt'>>;
-
-function pastAbsoluteLifetime(data: Lifetimes, now: number, absoluteMs: number): boolean {
-  return now - (data.createdAt ?? now) > absoluteMs;
-}
-
-/** True when this request must write the session: to end it (absolute lifetime) or to renew its idle lifetime. */
-export function needsRenewal(data: Lifetimes, now: number, idleMs: number, absoluteMs: number): boolean {
-  return (
-    pastAbsoluteLifetime(data, now, absoluteMs) || now - (data.renewedAt ?? data.createdAt ?? 0) > idleMs / 4
-  );
 }
 
 export function ownerOf(req: Request): string | undefined {

@@ -1,8 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors';
 import { deleteBrowserVerifications } from '../verification/delete-verification';
-import type { VerificationReader } from '../verification/read-verification';
 import { startVerification } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { assertSameSite } from './csrf-guard';
@@ -12,7 +10,6 @@ import { ensureOwner, newOwner, saveSession } from './session-middleware';
 
 export interface VerificationRouteDeps {
   verification: VerificationDeps;
-  reader: VerificationReader;
   allowedOrigins: string[];
   startLimits: RateRule[];
 }
@@ -51,19 +48,7 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
     res.status(201).json({ status: 'awaiting_user', location, widgetOrigins });
   });
 
-  router.get('/api/verification', async (req, res) => {
-    if (Object.keys(req.query).length > 0)
-      throw new AppError('invalid_request', 'This endpoint takes no query parameters.');
-    const view = await deps.reader.read(req.session?.verificationId, req.session?.owner);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('ETag', view.etag);
-    if (view.retryAfterS !== undefined) res.setHeader('Retry-After', String(view.retryAfterS));
-    if (req.get('if-none-match') === view.etag) {
-      res.status(304).end();
-      return;
-    }
-    res.type('application/json').send(view.body);
-  });
+  // GET /api/verification is answered by the poll handler (poll-handler.ts), in front of Express.
 
   router.delete('/api/verification', async (req: Request, res: Response) => {
     const id = req.session?.verificationId;

@@ -32,7 +32,8 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
 
-const GET_AND_COUNT = `
+/** Exported for bench/floor-server.ts, which must make the same Redis reads per poll. */
+export const GET_AND_COUNT = `
 local count = redis.call('INCR', KEYS[2])
 if count == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[2])

@@ -17,7 +17,12 @@ export interface CallbackParams {
 }
 
 export type CallbackOutcome =
-  | { status: 'processing'; verificationId: string }
+  | {
+      status: 'processing';
+      verificationId: string;
+      /** Wakes waiting polls; call it once the answer carrying the renewed session cookie is out. */
+      announce: () => Promise<void>;
+    }
   | { status: 'cancelled'; verificationId: string }
   | { status: 'failed'; verificationId: string; error: { code: string; message: string } };
 
@@ -102,12 +107,20 @@ export async function completeCallback(
     ...(accessExpiresAt !== undefined ? { accessExpiresAt } : {}),
   };
   const tokenRecord = deps.tokens.tokenRecordFor(tokens);
-  const written = await verifications.transition(id, current, next, [
-    deps.tokenStore.initialWrite(
-      id,
-      accessExpiresAt !== undefined ? { ...tokenRecord, keepUntil: accessExpiresAt } : tokenRecord,
-    ),
-  ]);
+  // Announced by the caller: a page woken now would ask again with the session cookie this callback
+  // is about to replace, and find nothing.
+  const written = await verifications.transition(
+    id,
+    current,
+    next,
+    [
+      deps.tokenStore.initialWrite(
+        id,
+        accessExpiresAt !== undefined ? { ...tokenRecord, keepUntil: accessExpiresAt } : tokenRecord,
+      ),
+    ],
+    { announce: false },
+  );
   if (!written) {
     throw new AppError(
       'verification_not_pending',
@@ -117,7 +130,7 @@ export async function completeCallback(
   await settleNow();
   telemetry.flow('completed');
   logger.info({ verificationId: id }, 'verification completed; report pending');
-  return { status: 'processing', verificationId: id };
+  return { status: 'processing', verificationId: id, announce: () => verifications.announce(id, next) };
 }
 
 function invalidState(): AppError {

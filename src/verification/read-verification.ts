@@ -14,6 +14,9 @@ export interface VerificationView {
   etag: string;
   /** Seconds until the next poll is worth it; only while the outcome is open. */
   retryAfterS: number | undefined;
+  /** The same as header text, and the body's byte length: built once per view, not per answer. */
+  retryAfterHeader: string | undefined;
+  bodyLength: number;
 }
 
 export interface VerificationReader {
@@ -22,6 +25,11 @@ export interface VerificationReader {
    * against the per-session poll limit in the same round trip; over it, AppError `rate_limited`.
    */
   read(verificationId: string | undefined, owner?: string): Promise<VerificationView>;
+  /**
+   * The view of a stored state already at hand (a change message carries it): no read of the state,
+   * and no count. `raw` null: the verification's records are gone.
+   */
+  viewOf(verificationId: string, raw: string | null): Promise<VerificationView>;
 }
 
 const REPORT_CACHE_ENTRIES = 2000;
@@ -51,6 +59,8 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
       body,
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
       retryAfterS: open ? retryAfterS : undefined,
+      retryAfterHeader: open ? String(retryAfterS) : undefined,
+      bodyLength: Buffer.byteLength(body),
     };
     if (report === null && smallViews.size < 100) smallViews.set(body, built);
     return built;
@@ -107,6 +117,14 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     return tag;
   };
 
+  async function viewOf(id: string, raw: string | null): Promise<VerificationView> {
+    const current = raw === null ? null : parsedMeta(id, raw);
+    // The session points at a verification whose records have expired (or were deleted).
+    if (!current)
+      return view('expired', null, outcome('verification_expired'));
+    return fromMeta(id, current);
+  }
+
   return {
     async read(id, owner) {
       if (id === undefined) return view('none', null, null);
@@ -123,10 +141,8 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
         }
         raw = counted.value;
       }
-      const current = raw === null ? null : parsedMeta(id, raw);
-      // The session points at a verification whose records have expired.
-      if (!current) return view('expired', null, outcome('verification_expired'));
-      return fromMeta(id, current);
+      return viewOf(id, raw);
     },
+    viewOf,
   };
 }

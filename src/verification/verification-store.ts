@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CompanionWrite, KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
+import type { ChangeNotifier } from './change-notifier';
 
 export const verificationStatuses = [
   /** Created by the lender's API; waits for its start ticket to be redeemed. */
@@ -82,7 +83,13 @@ export interface VerificationStore {
     previous: VersionedMeta,
     next: VerificationMeta,
     companions?: CompanionWrite[],
+    options?: { announce?: boolean },
   ): Promise<boolean>;
+  /**
+   * Tells waiting polls on every instance about a state written with `announce: false` (the
+   * callback announces its change once its answer, which carries the renewed session cookie, is out).
+   */
+  announce(id: string, meta: VerificationMeta): Promise<void>;
   /**
    * Reads the current state and applies `change` by compare-and-set, re-reading when another writer
    * won; `change` returns null for "nothing to do". Null when the verification does not exist.
@@ -105,8 +112,10 @@ export function createVerificationStore(deps: {
   /** The longest ongoing access: its verification's tombstone must outlive it. */
   maxAccessMs?: number;
   clock?: () => number;
+  /** Told after every write (create, transition, removal), so waiting polls on any instance answer at once. */
+  changes?: ChangeNotifier;
 }): VerificationStore {
-  const { kv, keys, retentionMs } = deps;
+  const { kv, keys, retentionMs, changes } = deps;
   const clock = deps.clock ?? Date.now;
   const parse = (_id: string, raw: string): VersionedMeta => ({
     meta: metaSchema.parse(JSON.parse(raw)),
@@ -122,17 +131,26 @@ export function createVerificationStore(deps: {
       // Outlives the records, so a read after deletion or retention answers "gone" rather than "unknown".
       const ongoingMs = meta.access === 'ongoing' ? (deps.maxAccessMs ?? 0) : 0;
       await kv.set(keys.tombstone(id), '1', retentionMs + ongoingMs + TOMBSTONE_EXTRA_MS);
-      await kv.set(keys.meta(id), JSON.stringify(meta), retentionMs);
+      const raw = JSON.stringify(meta);
+      await kv.set(keys.meta(id), raw, retentionMs);
+      await changes?.publish(id, raw);
     },
     existed: async (id) => (await kv.get(keys.tombstone(id))) !== null,
-    transition: (id, previous, next, companions) =>
-      kv.compareAndSet(
+    async transition(id, previous, next, companions, options) {
+      const raw = JSON.stringify(next);
+      const written = await kv.compareAndSet(
         keys.meta(id),
         previous.version,
-        JSON.stringify(next),
+        raw,
         keepMsOf(next, clock(), retentionMs),
         companions,
-      ),
+      );
+      if (written && options?.announce !== false) await changes?.publish(id, raw);
+      return written;
+    },
+    async announce(id, meta) {
+      await changes?.publish(id, JSON.stringify(meta));
+    },
     async transitionFresh(id, change) {
       for (;;) {
         const current = await this.read(id);
@@ -143,6 +161,9 @@ export function createVerificationStore(deps: {
           return { written: true, meta: next.meta };
       }
     },
-    removeAll: (id) => kv.delete(keys.allOf(id)),
+    async removeAll(id) {
+      await kv.delete(keys.allOf(id));
+      await changes?.publish(id, null);
+    },
   };
 }

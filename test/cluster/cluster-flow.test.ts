@@ -202,6 +202,34 @@ describe('on a 3-master Redis Cluster', () => {
     ).toBe('none');
     await request(b.url).get('/readyz').expect(200, { status: 'ready' });
   });
+
+  it('a poll held on one instance (Prefer: wait) is answered when the callback lands on the other (sharded pub/sub)', async () => {
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const a = await startOnCluster({ prefix, env: { POLL_MAX_WAIT_S: '10' } });
+    const b = await startOnCluster({ prefix, env: { PUBLIC_BASE_URL: a.url } });
+    const start = await request(a.url).get('/verification/start').expect(302);
+    const cookie = sessionCookie(start);
+    const pending = await request(a.url).get('/api/verification').set('Cookie', cookie).expect(200);
+    expect(pending.body.status).toBe('awaiting_user');
+    const t0 = Date.now();
+    const held = fetch(`${a.url}/api/verification`, {
+      headers: { cookie, prefer: 'wait=10', 'if-none-match': pending.headers.etag as string },
+    });
+    const deadline = Date.now() + 2000;
+    while (a.runtime.waiting.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(a.runtime.waiting.size).toBe(1);
+
+    const callback = new URL(await decideInWidget(start.headers.location as string, 'approve'));
+    await request(b.url)
+      .get(callback.pathname + callback.search)
+      .set('Cookie', cookie)
+      .expect(302);
+    const res = await held;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('preference-applied')).toBe('wait=10');
+    expect(['processing', 'ready']).toContain(((await res.json()) as { status: string }).status);
+  });
 });
 
 describe('the lender side on the cluster', () => {

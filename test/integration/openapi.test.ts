@@ -86,7 +86,16 @@ describe('openapi.yaml describes what the server really answers', () => {
 
     const created = await json(agent.post('/api/verification')).send({ language: 'en' });
     conforms('post', '/api/verification', created);
-    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    const pending = await agent.get('/api/verification');
+    conforms('get', '/api/verification', pending);
+    // A held poll that ends by its wait: 304 with the documented Preference-Applied.
+    const held = await agent
+      .get('/api/verification')
+      .set('Prefer', 'wait=1')
+      .set('If-None-Match', pending.headers.etag as string);
+    conforms('get', '/api/verification', held);
+    expect(held.status).toBe(304);
+    expect(held.headers['preference-applied']).toMatch(/^wait=[0-9]+$/);
     const callback = new URL(await decideInWidget(created.body.location, 'approve'));
     const done = await json(agent.post('/api/verification/callback')).send(
       Object.fromEntries(callback.searchParams),

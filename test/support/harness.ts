@@ -137,6 +137,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     agent: () => request.agent(url),
     /** Stops the server and deletes what it stored under its prefix in the shared test Redis. */
     async close() {
+      runtime.releaseWaiting();
       await stopHttpServer(server, 2000);
       await runtime.close();
       if (options.redis !== false) {

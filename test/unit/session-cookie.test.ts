@@ -5,7 +5,7 @@ const sign = (sid: string, secret: string) =>
   `s:${sid}.${createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '')}`;
 const cookie = (value: string) => `other=1; bff.sid=${encodeURIComponent(value)}; last=2`;
 
-describe('readSignedSessionId (the fast path reads the express-session cookie)', () => {
+describe('readSignedSessionId (the poll handler reads the express-session cookie)', () => {
   const secrets = ['current-secret-0123456789abcdef0123', 'previous-secret-0123456789abcdef012'];
 
   it('accepts a cookie signed with the current or a previous secret', () => {
