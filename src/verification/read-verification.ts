@@ -120,8 +120,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
   async function viewOf(id: string, raw: string | null): Promise<VerificationView> {
     const current = raw === null ? null : parsedMeta(id, raw);
     // The session points at a verification whose records have expired (or were deleted).
-    if (!current)
-      return view('expired', null, outcome('verification_expired'));
+    if (!current) return view('expired', null, outcome('verification_expired'));
     return fromMeta(id, current);
   }
 
