@@ -43,7 +43,31 @@ export async function createRedisChangeNotifier(deps: {
     const cluster = deps.client as RedisClusterType;
     const channels = Array.from({ length: CLUSTER_CHANNELS }, (_, n) => `${keyPrefix}{changes:${n}}`);
     const channelOf = (id: string) => channels[bucketOf(id)] as string;
-    for (const channel of channels) await cluster.sSubscribe(channel, deliver);
+    // A server may start before its Cluster is ready (it answers 503 until then): subscribing must
+    // not fail the start. What is not subscribed yet is tried again with backoff; once all are,
+    // waiters re-read (a held poll missed nothing it cannot read again).
+    const subscribed = new Set<string>();
+    let stopped = false;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const subscribeAll = async (attempt: number): Promise<void> => {
+      try {
+        for (const channel of channels) {
+          if (subscribed.has(channel)) continue;
+          await cluster.sSubscribe(channel, deliver);
+          subscribed.add(channel);
+        }
+        if (attempt > 0) resync();
+      } catch (err) {
+        if (stopped) return;
+        logger.warn(
+          { err: { message: (err as Error).message }, attempt },
+          'change subscription failed; retrying',
+        );
+        retryTimer = setTimeout(() => void subscribeAll(attempt + 1), Math.min(5000, 250 * 2 ** attempt));
+        retryTimer.unref();
+      }
+    };
+    await subscribeAll(0);
     // A node's connection (data or sharded subscriber) is re-establishing; once back, the client has
     // resubscribed and waiters re-read. The cluster client tells reconnect attempts, not their end.
     let resyncTimer: NodeJS.Timeout | undefined;
@@ -57,10 +81,12 @@ export async function createRedisChangeNotifier(deps: {
       publish: (id, raw) => published(cluster.sPublish(channelOf(id), encodeChange(id, raw))),
       subscribe: (listener) => void listeners.push(listener),
       async close() {
+        stopped = true;
+        clearTimeout(retryTimer);
         clearTimeout(resyncTimer);
         cluster.off('node-reconnecting', onReconnecting);
         listeners.length = 0;
-        await Promise.all(channels.map((c) => cluster.sUnsubscribe(c).catch(() => undefined)));
+        await Promise.all([...subscribed].map((c) => cluster.sUnsubscribe(c).catch(() => undefined)));
       },
     };
   }
