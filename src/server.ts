@@ -356,12 +356,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     releaseWaiting: () => waiting.releaseAll(),
     async close() {
       waiting.releaseAll();
-      await jobs.close();
-      await changes.close();
-      await webhookClient?.close();
-      await provider.close();
-      await redis?.close();
-      if (ownsSandbox) await sandbox?.close();
+      // Every part is closed even when one fails (Redis down: the queue's close may throw); a part
+      // left open (a subscriber reconnecting forever) would keep the process alive.
+      const failures: unknown[] = [];
+      for (const part of [
+        () => jobs.close(),
+        () => changes.close(),
+        () => webhookClient?.close(),
+        () => provider.close(),
+        () => redis?.close(),
+        () => (ownsSandbox ? sandbox?.close() : undefined),
+      ]) {
+        await Promise.resolve()
+          .then(part)
+          .catch((err: unknown) => failures.push(err));
+      }
+      if (failures.length > 0) throw failures[0];
     },
   };
 }

@@ -153,11 +153,20 @@ export async function connectRedis(
       closing = true;
       deadlines.stop();
       clearTimeout(retryTimer);
-      try {
-        await client.close();
-      } catch {
-        client.destroy();
-      }
+      // close() lets pending replies arrive; while Redis is unreachable it would wait for a reconnect
+      // that may never come (and keep the process alive), so it gets a bound, then the socket goes.
+      let bound: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        client.close().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          bound = setTimeout(() => resolve(false), 1000);
+        }),
+      ]);
+      clearTimeout(bound);
+      if (!closed) client.destroy();
     },
   };
 }
