@@ -4,18 +4,17 @@ import express from 'express';
 import type { Store } from 'express-session';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { AppError } from './errors';
-import { callbackRoutes } from './http/callback-routes';
-import { csrfGuard } from './http/csrf-guard';
-import { browserErrorRedirect, errorHandler, methodNotAllowed, notFound } from './http/error-handler';
+import { callbackHandlers } from './http/callback-routes';
+import { errorHandler, limitUrlLength, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { byIp, byIpWithoutSession, byIpWithSession, bySession, type RateRule } from './http/rate-limit';
 import { createPollHandler, isPoll } from './http/poll-handler';
+import { requestContext } from './http/request-context';
+import { apiRoutes, navigationRoutes, pageRoutes } from './http/route-groups';
 import { securityHeaderList, securityHeaders } from './http/security-headers';
-import type { WaitingPolls } from './http/waiting-polls';
-import { MAX_URL_LENGTH, requestContext } from './http/request-context';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
-import { verificationRoutes } from './http/verification-routes';
+import { startHandlers } from './http/verification-routes';
+import type { WaitingPolls } from './http/waiting-polls';
 import type { VerificationReader } from './verification/read-verification';
 import type { VerificationDeps } from './verification/verification-deps';
 
@@ -40,15 +39,6 @@ export interface AppDeps {
   extraRoutes?: express.Router[];
 }
 
-/** Methods of the API's own paths, for 405 answers with an Allow header. */
-const ALLOWED_METHODS: Record<string, string[]> = {
-  '/verification/start': ['GET', 'HEAD'],
-  '/callback': ['GET', 'HEAD'],
-  '/api/verification': ['GET', 'HEAD', 'POST', 'DELETE'],
-  '/api/verification/callback': ['POST'],
-  '/healthz': ['GET', 'HEAD'],
-  '/readyz': ['GET', 'HEAD'],
-};
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
@@ -71,38 +61,6 @@ export function createApp(deps: AppDeps): RequestListener {
 
   app.use(requestContext(deps.logger));
   app.use(securityHeaders(headerList));
-  app.use((req, _res, next) => {
-    if (req.url.length > MAX_URL_LENGTH)
-      return next(new AppError('uri_too_long', 'The request URL is too long.'));
-    next();
-  });
-
-  // The popup comes back from the widget's origin to /callback and then /?verification=…; with a
-  // COOP other than unsafe-none there, Chrome severs its link to the opener and it cannot report back.
-  app.use((req, res, next) => {
-    if (req.path === '/callback' || (req.path === '/' && req.query.verification !== undefined)) {
-      res.setHeader('Cross-Origin-Opener-Policy', 'unsafe-none');
-    }
-    next();
-  });
-  app.use(healthRoutes(deps.checkReady));
-  if (deps.integrator) app.use('/integrator/v1', deps.integrator);
-  for (const router of deps.extraRoutes ?? []) app.use(router);
-  // The demo page's files; API paths skip the file-system lookup (it was the top cost of a poll).
-  const staticFiles = express.static(path.join(__dirname, '..', 'public'), {
-    index: 'index.html',
-    maxAge: 0,
-  });
-  app.use((req, res, next) => (req.path.startsWith('/api/') ? next() : staticFiles(req, res, next)));
-
-  app.use('/api', (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
-  app.use('/api', csrfGuard(deps.allowedOrigins));
-  app.use('/api', express.json({ limit: '16kb', strict: true, type: 'application/json' }));
-  app.use(sessionMiddleware(deps.session, deps.sessionStore));
-
   const startLimits: RateRule[] = [
     {
       scope: 'start-session',
@@ -128,17 +86,26 @@ export function createApp(deps: AppDeps): RequestListener {
       subject: byIpWithoutSession,
     },
   ];
-  app.use(
-    verificationRoutes({
-      verification: deps.verification,
-      allowedOrigins: deps.allowedOrigins,
-      startLimits,
-    }),
-  );
-  app.use(callbackRoutes({ verification: deps.verification, returnUrl: deps.returnUrl, callbackLimits }));
-  app.use(methodNotAllowed(ALLOWED_METHODS));
+  const start = startHandlers({
+    verification: deps.verification,
+    allowedOrigins: deps.allowedOrigins,
+    startLimits,
+  });
+  const callback = callbackHandlers({
+    verification: deps.verification,
+    returnUrl: deps.returnUrl,
+    callbackLimits,
+  });
+  const session = sessionMiddleware(deps.session, deps.sessionStore);
 
-  app.use(browserErrorRedirect(deps.returnUrl));
+  // Each route group owns its middleware and errors (src/http/README.md has the order and why).
+  app.use(healthRoutes(deps.checkReady));
+  if (deps.integrator) app.use('/integrator/v1', deps.integrator);
+  for (const router of deps.extraRoutes ?? []) app.use(router);
+  app.use(navigationRoutes({ start, callback, session, returnUrl: deps.returnUrl }));
+  app.use('/api', apiRoutes({ start, callback, session, allowedOrigins: deps.allowedOrigins }));
+  app.use(limitUrlLength);
+  app.use(pageRoutes(path.join(__dirname, '..', 'public')));
   app.use(notFound());
   app.use(errorHandler(deps.verification.telemetry.storeError));
 

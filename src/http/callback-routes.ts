@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import {
@@ -12,15 +12,14 @@ import { callbackBodySchema, callbackQuerySchema } from './input-schemas';
 import { enforceRateLimits, type RateRule } from './rate-limit';
 import { ownerOf, regenerateSession, saveSession } from './session-middleware';
 
-export interface CallbackRouteDeps {
+export interface CallbackDeps {
   verification: VerificationDeps;
   returnUrl: string;
   callbackLimits: RateRule[];
 }
 
 /** The widget's way back: a redirect to GET /callback, or (iframe mode) the page forwarding the query to POST. */
-export function callbackRoutes(deps: CallbackRouteDeps): Router {
-  const router = Router();
+export function callbackHandlers(deps: CallbackDeps) {
   const { kv, keys } = deps.verification;
 
   const handle = async (
@@ -41,29 +40,32 @@ export function callbackRoutes(deps: CallbackRouteDeps): Router {
     return outcome;
   };
 
-  router.get('/callback', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    await enforceRateLimits(kv, keys, deps.callbackLimits, req);
-    const result = await handle(req, callbackQuerySchema, req.query);
-    const outcome: Record<string, string> =
-      result.status === 'processing'
-        ? { verification: 'completed' }
-        : result.status === 'cancelled'
-          ? { verification: 'cancelled' }
-          : { verification: 'failed', reason: result.error.code };
-    // Only the configured return URL, with our own parameters: nothing from the request is reflected.
-    // Errors, including a store outage before this handler runs, redirect too (browserErrorRedirect).
-    res.status(302).location(returnLocation(deps.returnUrl, outcome)).end();
-  });
+  return {
+    /** GET /callback: the browser is sent back to the return URL with the outcome. */
+    async navigate(req: Request, res: Response): Promise<void> {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+      const result = await handle(req, callbackQuerySchema, req.query);
+      const outcome: Record<string, string> =
+        result.status === 'processing'
+          ? { verification: 'completed' }
+          : result.status === 'cancelled'
+            ? { verification: 'cancelled' }
+            : { verification: 'failed', reason: result.error.code };
+      // Only the configured return URL, with our own parameters: nothing from the request is reflected.
+      // Errors, including a store outage before this handler runs, redirect too (redirectErrors).
+      res.status(302).location(returnLocation(deps.returnUrl, outcome)).end();
+    },
 
-  router.post('/api/verification/callback', async (req, res) => {
-    await enforceRateLimits(kv, keys, deps.callbackLimits, req);
-    const outcome = await handle(req, callbackBodySchema, req.body);
-    res
-      .status(200)
-      .json({ status: outcome.status, error: outcome.status === 'failed' ? outcome.error : null });
-  });
-
-  return router;
+    /** POST /api/verification/callback: iframe mode, the page forwards the widget's message query. */
+    async forward(req: Request, res: Response): Promise<void> {
+      await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+      const outcome = await handle(req, callbackBodySchema, req.body);
+      res
+        .status(200)
+        .json({ status: outcome.status, error: outcome.status === 'failed' ? outcome.error : null });
+    },
+  };
 }
+export type CallbackHandlers = ReturnType<typeof callbackHandlers>;

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { MAX_URL_LENGTH } from './request-context';
 import { AppError, statusForCode } from '../errors';
 import { writeErrorAnswer } from './error-answer';
 import { returnLocation } from './return-location';
@@ -46,14 +47,14 @@ export function notFound() {
  * Where a person's browser arrives by navigation (the widget's redirect to /callback, the start link),
  * an error sends it back to the frontend with a reason instead of showing a JSON page.
  */
-export function browserErrorRedirect(returnUrl: string) {
+/**
+ * The error handler of the navigation routes (the browser is on a page, not a fetch): back to the
+ * return URL with `?verification=failed&reason=<code>`. `when` narrows it (a start is a navigation
+ * only with Sec-Fetch-Mode: navigate); otherwise the error goes on to the JSON answer.
+ */
+export function redirectErrors(returnUrl: string, when: (req: Request) => boolean = () => true) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    // As the router matches it (case-insensitive, trailing slash optional): /Callback/ runs the same handler.
-    const path = req.path.toLowerCase().replace(/(.)\/$/, '$1');
-    const navigation =
-      (req.method === 'GET' || req.method === 'HEAD') &&
-      (path === '/callback' || (path === '/verification/start' && req.get('sec-fetch-mode') === 'navigate'));
-    if (!navigation || res.headersSent) return next(err);
+    if (!when(req) || res.headersSent) return next(err);
     const appError = toAppError(err);
     if (statusForCode(appError.code) >= 500) {
       res.locals.log?.error({ err: appError.cause ?? appError, code: appError.code }, 'request error');
@@ -66,12 +67,19 @@ export function browserErrorRedirect(returnUrl: string) {
   };
 }
 
-/** A known path asked with a method it does not take: 405 with the methods it does take. */
-export function methodNotAllowed(allowed: Record<string, string[]>) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const methods = allowed[req.path.toLowerCase().replace(/\/+$/, '') || '/'];
-    if (!methods || methods.includes(req.method)) return next();
-    res.setHeader('Allow', methods.join(', '));
-    sendError(res, new AppError('method_not_allowed', `This endpoint takes ${methods.join(', ')}.`));
+/** For `router.route(path)….all(methodNotAllowed('GET, HEAD'))`: 405 with the methods the path takes. */
+export function methodNotAllowed(allow: string) {
+  return (req: Request, res: Response): void => {
+    res.setHeader('Allow', allow);
+    // OPTIONS asks which methods there are: the answer, and nothing else (no CORS grant).
+    if (req.method === 'OPTIONS') return void res.status(200).end();
+    sendError(res, new AppError('method_not_allowed', `This endpoint takes ${allow}.`));
   };
+}
+
+/** Longer URLs are answered 414 (MAX_URL_LENGTH); used first by every route group. */
+export function limitUrlLength(req: Request, _res: Response, next: NextFunction): void {
+  if (req.url.length > MAX_URL_LENGTH)
+    return next(new AppError('uri_too_long', 'The request URL is too long.'));
+  next();
 }

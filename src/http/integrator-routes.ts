@@ -7,7 +7,7 @@ import type { WebhookAdmin } from '../integrator/webhook-admin';
 import type { KeyValueStore } from '../storage/key-value-store';
 import type { StorageKeys } from '../storage/storage-keys';
 import { createVerificationSchema, parseInput, referenceSchema } from './input-schemas';
-import { sendError } from './error-handler';
+import { methodNotAllowed, sendError } from './error-handler';
 import { enforceRateLimits } from './rate-limit';
 
 declare module 'express-serve-static-core' {
@@ -210,13 +210,6 @@ function limitOf(raw: string | undefined): number {
   if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 500)
     throw new AppError('invalid_request', 'limit must be 1 to 500.');
   return Number(raw);
-}
-
-function methodNotAllowed(allow: string) {
-  return (_req: Request, res: Response) => {
-    res.setHeader('Allow', allow);
-    sendError(res, new AppError('method_not_allowed', `This endpoint takes ${allow}.`));
-  };
 }
 
 /** The route pattern (not the id) for metrics. */

@@ -39,10 +39,8 @@ export function requestContext(logger: Logger) {
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
       };
+      // (Polls never come here: poll-handler.ts answers them and logs them at debug level.)
       if (res.statusCode >= 500) res.locals.log.error(line, 'request failed');
-      // Polls arrive every second or two from every open tab: only worth a line when debugging.
-      else if (req.method === 'GET' && req.path === '/api/verification' && res.statusCode < 400)
-        res.locals.log.debug(line, 'request');
       else res.locals.log.info(line, 'request');
     });
     next();

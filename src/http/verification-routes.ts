@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { deleteBrowserVerifications } from '../verification/delete-verification';
 import { startVerification } from '../verification/start-verification';
@@ -8,15 +8,14 @@ import { enforceRateLimits, type RateRule } from './rate-limit';
 import { parseInput, startInputSchema } from './input-schemas';
 import { ensureOwner, newOwner, saveSession } from './session-middleware';
 
-export interface VerificationRouteDeps {
+export interface StartDeps {
   verification: VerificationDeps;
   allowedOrigins: string[];
   startLimits: RateRule[];
 }
 
-export function verificationRoutes(deps: VerificationRouteDeps): Router {
-  const router = Router();
-
+/** Starting and forgetting verifications: the handlers the navigation and API route groups mount. */
+export function startHandlers(deps: StartDeps) {
   const start = async (req: Request, input: unknown) => {
     const parsed = parseStartInput(input);
     // Counted under the owner value this start will use, so a browser's first start counts too;
@@ -33,40 +32,43 @@ export function verificationRoutes(deps: VerificationRouteDeps): Router {
     return result;
   };
 
-  // A top-level navigation; Fetch Metadata refuses one started by another site, so a foreign page
-  // cannot replace the verification this browser has in progress.
-  router.get('/verification/start', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    // A ticket is the proof of a lender's link, which may sit on any site, in an e-mail or an SMS.
-    if (req.query.ticket === undefined) assertSameSite(req, deps.allowedOrigins);
-    const { location } = await start(req, req.query);
-    res.status(302).location(location).end();
-  });
+  return {
+    /**
+     * GET /verification/start, a top-level navigation. Fetch Metadata refuses one started by
+     * another site, so a foreign page cannot replace the verification this browser has in progress.
+     */
+    async navigate(req: Request, res: Response): Promise<void> {
+      res.setHeader('Cache-Control', 'no-store');
+      // A ticket is the proof of a lender's link, which may sit on any site, in an e-mail or an SMS.
+      if (req.query.ticket === undefined) assertSameSite(req, deps.allowedOrigins);
+      const { location } = await start(req, req.query);
+      res.status(302).location(location).end();
+    },
 
-  router.post('/api/verification', async (req, res) => {
-    const { location, widgetOrigins } = await start(req, req.body ?? {});
-    res.status(201).json({ status: 'awaiting_user', location, widgetOrigins });
-  });
+    /** POST /api/verification: the same for popup and iframe modes. */
+    async create(req: Request, res: Response): Promise<void> {
+      const { location, widgetOrigins } = await start(req, req.body ?? {});
+      res.status(201).json({ status: 'awaiting_user', location, widgetOrigins });
+    },
 
-  // GET /api/verification is answered by the poll handler (poll-handler.ts), in front of Express.
-
-  router.delete('/api/verification', async (req: Request, res: Response) => {
-    const id = req.session?.verificationId;
-    const owner = req.session?.owner;
-    if (id || owner) {
-      await deleteBrowserVerifications(deps.verification, owner, id);
-      // A new owner value on the next start: a flow of the old one that escaped the index (started
-      // while this ran) can no longer pass the callback's owner check.
-      delete req.session.verificationId;
-      delete req.session.owner;
-      await saveSession(req);
-    }
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(204).end();
-  });
-
-  return router;
+    /** DELETE /api/verification: forgets every verification this browser started. */
+    async remove(req: Request, res: Response): Promise<void> {
+      const id = req.session?.verificationId;
+      const owner = req.session?.owner;
+      if (id || owner) {
+        await deleteBrowserVerifications(deps.verification, owner, id);
+        // A new owner value on the next start: a flow of the old one that escaped the index (started
+        // while this ran) can no longer pass the callback's owner check.
+        delete req.session.verificationId;
+        delete req.session.owner;
+        await saveSession(req);
+      }
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(204).end();
+    },
+  };
 }
+export type StartHandlers = ReturnType<typeof startHandlers>;
 
 function parseStartInput(input: unknown): z.infer<typeof startInputSchema> {
   return parseInput(startInputSchema, input, { ticket: ['ticket_invalid', 'This start link is not valid.'] });
