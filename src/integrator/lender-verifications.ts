@@ -10,6 +10,7 @@ import type { VerificationDeps } from '../verification/verification-deps';
 import { ACCESS_ENDED, reportRefreshJob } from '../jobs/ongoing-access-job';
 import { lapsedOutcome } from '../verification/outcomes';
 import type { AccessKind, VerificationMeta, VerificationStatus } from '../verification/verification-store';
+import { withTrailingSlash } from '../config/parsers';
 
 /** What the lender sees of a verification. */
 export interface LenderView {
@@ -93,7 +94,7 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
       const indexTtlMs = deps.settings.retentionMs + deps.settings.ongoingMaxAccessMs;
       await appendToIndex(kv, keys.referenceIndex(hashOf(input.reference)), id, indexTtlMs);
       deps.logger.info({ verificationId: id }, 'verification created by the lender');
-      const startUrl = new URL('verification/start', withSlash(settings.publicBaseUrl));
+      const startUrl = new URL('verification/start', withTrailingSlash(settings.publicBaseUrl));
       startUrl.searchParams.set('ticket', ticket);
       return {
         id,
@@ -219,9 +220,3 @@ async function appendToIndex(kv: KeyValueStore, key: string, id: string, ttlMs: 
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-
-function withSlash(url: URL): URL {
-  const copy = new URL(url.toString());
-  if (!copy.pathname.endsWith('/')) copy.pathname += '/';
-  return copy;
-}
