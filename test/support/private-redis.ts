@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,11 +68,58 @@ export async function createPrivateRedis(): Promise<PrivateRedis> {
       if (!answers()) throw new Error(`redis-server on port ${port} did not answer`);
     },
     stop() {
-      spawnSync('redis-cli', ['-p', String(port), 'shutdown'], { encoding: 'utf8' });
+      shutdown(port, dir, []);
     },
     cleanup() {
-      spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { encoding: 'utf8' });
-      rmSync(dir, { recursive: true, force: true });
+      shutdown(port, dir, ['nosave']);
+      // The process is gone, but be lenient with a file system that is slow to let go of a directory.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
+}
+
+/**
+ * SHUTDOWN answers by closing the connection, before the daemon has finished writing its
+ * append-only file and exited: wait for the process itself, or the next start finds the port taken
+ * and a cleanup finds files still being written (ENOTEMPTY on rmdir).
+ */
+function shutdown(port: number, dir: string, args: string[]): void {
+  const pid = readPid(dir);
+  spawnSync('redis-cli', ['-p', String(port), 'shutdown', ...args], { encoding: 'utf8' });
+  if (pid === undefined) return;
+  const deadline = Date.now() + 10_000;
+  while (alive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    sleepSync(20);
+  }
+}
+
+function readPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(dir, 'redis.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A daemon whose parent does not reap it lingers as a zombie: it has exited all the same.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
