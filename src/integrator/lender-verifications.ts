@@ -9,7 +9,12 @@ import { newVerificationId } from '../verification/start-verification';
 import type { VerificationDeps } from '../verification/verification-deps';
 import { ACCESS_ENDED, reportRefreshJob } from '../jobs/ongoing-access-job';
 import { lapsedOutcome } from '../verification/outcomes';
-import type { AccessKind, VerificationMeta, VerificationStatus } from '../verification/verification-store';
+import type {
+  AccessKind,
+  RefreshRequest,
+  VerificationMeta,
+  VerificationStatus,
+} from '../verification/verification-store';
 import { withTrailingSlash } from '../config/parsers';
 
 /** What the lender sees of a verification. */
@@ -65,6 +70,32 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
     if (await verifications.existed(id))
       throw new AppError('gone', 'This verification was deleted or is past its retention period.');
     throw new AppError('not_found', 'No verification with this id.');
+  };
+
+  /** Throws the lender's error when this verification's report cannot be refreshed. */
+  const refusesRefresh = (meta: VerificationMeta): void => {
+    if (meta.access !== 'ongoing')
+      throw new AppError(
+        'access_not_ongoing',
+        'This verification has one-time access: its report cannot be refreshed.',
+      );
+    if (meta.error && ACCESS_ENDED.has(meta.error.code))
+      throw new AppError(
+        'access_lost',
+        meta.error.code === 'access_expired'
+          ? 'The ongoing access has ended (access_expires_at). Start a new verification.'
+          : 'The bank no longer grants access to this data. Start a new verification.',
+      );
+    if (meta.status !== 'ready')
+      throw new AppError('report_not_ready', 'The first report is not ready yet; refresh it once it is.');
+  };
+
+  const answerPending = async (
+    id: string,
+    pending: RefreshRequest,
+  ): Promise<{ id: string; status: 'in_progress' }> => {
+    await deps.jobs.add(reportRefreshJob(id, pending));
+    return { id: pending.id, status: 'in_progress' };
   };
 
   return {
@@ -161,42 +192,27 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
 
     /**
      * Asks for a fresh report of an ongoing verification; one at a time: while one is pending the
-     * same refresh is answered. The job that does it is queued after the request is recorded, and
-     * queued again (same job id, a no-op when it exists) by a repeated request, so none is lost.
+     * same refresh is answered (and its job queued again: same job id, a no-op when it exists).
+     * The job is queued before the request is recorded: a crash in between leaves a job that finds
+     * no request and ends, never a recorded request that no job serves.
      */
     async refreshReport(id: string): Promise<{ id: string; status: 'queued' | 'in_progress' }> {
-      await find(id);
-      let queued = false;
+      const current = await find(id);
+      refusesRefresh(current.meta);
+      const existing = current.meta.refreshPending;
+      if (existing) return answerPending(id, existing);
+      const fresh = { id: `rfr_${randomBytes(12).toString('base64url')}`, requestedAt: clock() };
+      await deps.jobs.add(reportRefreshJob(id, fresh));
       const result = await verifications.transitionFresh(id, (meta) => {
-        queued = false;
-        if (meta.access !== 'ongoing')
-          throw new AppError(
-            'access_not_ongoing',
-            'This verification has one-time access: its report cannot be refreshed.',
-          );
-        if (meta.error && ACCESS_ENDED.has(meta.error.code))
-          throw new AppError(
-            'access_lost',
-            meta.error.code === 'access_expired'
-              ? 'The ongoing access has ended (access_expires_at). Start a new verification.'
-              : 'The bank no longer grants access to this data. Start a new verification.',
-          );
-        if (meta.status !== 'ready')
-          throw new AppError('report_not_ready', 'The first report is not ready yet; refresh it once it is.');
-        if (meta.refreshPending) return null;
-        queued = true;
-        return {
-          meta: {
-            ...meta,
-            refreshPending: { id: `rfr_${randomBytes(12).toString('base64url')}`, requestedAt: clock() },
-          },
-        };
+        refusesRefresh(meta);
+        return meta.refreshPending ? null : { meta: { ...meta, refreshPending: fresh } };
       });
       const pending = result?.meta.refreshPending;
       if (!pending) throw new AppError('not_found', 'No verification with this id.');
-      await deps.jobs.add(reportRefreshJob(id, pending.id));
-      deps.logger.info({ verificationId: id, refreshId: pending.id, queued }, 'report refresh requested');
-      return { id: pending.id, status: queued ? 'queued' : 'in_progress' };
+      // Another request recorded its refresh first: answer that one (the job queued here ends unused).
+      if (pending.id !== fresh.id) return answerPending(id, pending);
+      deps.logger.info({ verificationId: id, refreshId: fresh.id }, 'report refresh requested');
+      return { id: fresh.id, status: 'queued' };
     },
 
     async remove(id: string): Promise<void> {

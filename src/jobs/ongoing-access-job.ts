@@ -10,7 +10,12 @@ import type { StorageKeys } from '../storage/storage-keys';
 import { GrantLostError, type TokenService } from '../tokens/token-service';
 import type { TokenStore } from '../tokens/token-store';
 import { outcome } from '../verification/outcomes';
-import { keepMsOf, type VerificationMeta, type VerificationStore } from '../verification/verification-store';
+import {
+  keepMsOf,
+  type RefreshRequest,
+  type VerificationMeta,
+  type VerificationStore,
+} from '../verification/verification-store';
 import { fetchReportWithToken } from './report-fetch';
 import { done, retry, type JobOutcome, type JobRun, type JobSpec } from './job-queue';
 
@@ -29,11 +34,18 @@ export const keepAliveJob = (verificationId: string, delayMs: number): JobSpec =
 });
 
 /** One job per report refresh the lender asked for; one at a time per verification (its `refreshPending`). */
-export const reportRefreshJob = (verificationId: string, refreshId: string): JobSpec => ({
+export const reportRefreshJob = (verificationId: string, request: RefreshRequest): JobSpec => ({
   name: REPORT_REFRESH_JOB,
-  id: `report-refresh-${verificationId}-${refreshId}`,
-  data: { verificationId, refreshId },
+  id: `report-refresh-${verificationId}-${request.id}`,
+  data: { verificationId, refreshId: request.id, requestedAt: request.requestedAt },
 });
+
+/**
+ * The job is queued before its request is recorded (see LenderVerifications.refreshReport): a job
+ * that finds no request yet waits this long for it, in steps of RECORD_POLL_MS, then ends.
+ */
+const RECORD_GRACE_MS = 10_000;
+const RECORD_POLL_MS = 250;
 
 /** Codes in `meta.error` that mean the ongoing access is over (the last report stays readable). */
 export const ACCESS_ENDED: ReadonlySet<string> = new Set(['access_lost', 'access_expired']);
@@ -126,7 +138,12 @@ export async function refreshReport(
   const current = await deps.verifications.read(id);
   if (!current) return done('gone');
   await repairAnnouncements(deps, id, current.meta);
-  if (current.meta.refreshPending?.id !== refreshId) return done('not_pending');
+  if (current.meta.refreshPending?.id !== refreshId) {
+    const requestedAt = Number(data.requestedAt);
+    const recordMayCome =
+      current.meta.refreshPending === undefined && clock() - requestedAt < RECORD_GRACE_MS;
+    return recordMayCome ? retry(RECORD_POLL_MS, 'not_recorded_yet') : done('not_pending');
+  }
   if (current.meta.error && ACCESS_ENDED.has(current.meta.error.code)) {
     await clearPending(deps, id, refreshId);
     return done(current.meta.error.code);

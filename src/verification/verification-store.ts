@@ -57,6 +57,7 @@ const metaSchema = z.object({
   refreshPending: z.object({ id: z.string(), requestedAt: z.number() }).optional(),
 });
 export type VerificationMeta = z.infer<typeof metaSchema>;
+export type RefreshRequest = NonNullable<VerificationMeta['refreshPending']>;
 
 /**
  * How long a verification's records (state, report, tokens) are kept from now: the retention

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Child } from '../../bench/processes';
 import { refreshReport, type OngoingAccessDeps } from '../../src/jobs/ongoing-access-job';
 import { createAnnouncer } from '../../src/jobs/webhook-job';
+import type { OutgoingEvent } from '../../src/integrator/webhook-events';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { createStorageKeys } from '../../src/storage/storage-keys';
@@ -322,6 +323,94 @@ describe('ongoing access', () => {
   });
 });
 
+/** The report-refresh job's dependencies from a running server, with announcing under the test's control. */
+function jobDeps(
+  rt: Awaited<ReturnType<typeof startLenderServer>>['runtime'],
+  announce: (event: OutgoingEvent, announceForReal: (event: OutgoingEvent) => Promise<void>) => Promise<void>,
+): OngoingAccessDeps {
+  const announceForReal = createAnnouncer({ log: rt.events, jobs: rt.jobs, deliver: false });
+  return {
+    verifications: rt.deps.verifications,
+    tokens: rt.deps.tokens,
+    tokenStore: rt.deps.tokenStore,
+    provider: rt.deps.provider,
+    cipher: rt.deps.cipher,
+    keys: rt.deps.keys,
+    clock: Date.now,
+    logger: rt.deps.logger,
+    settings: { keepaliveMs: 3600_000, retentionMs: 86400_000, refreshGiveUpMs: 60_000 },
+    announce: (event) => announce(event, announceForReal),
+    forget: (ids) => rt.events.remove(ids),
+  };
+}
+
+describe('report refresh: the job is queued before the request is recorded', () => {
+  it('a job that runs first waits for the record, then refreshes; one whose record never comes ends', async () => {
+    const sandbox = await startTestSandbox({ newerReportEachFetch: true });
+    const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
+    try {
+      const made = await server.lender().post('/verifications', { reference: 'early-1', access: 'ongoing' });
+      const id = made.body.id as string;
+      await applicantApproves(server.agent(), made.body.start_url as string);
+      const before = (await lenderWaitsFor(server, id, ['ready'])) as { report_fetched_at: string };
+      const deps = jobDeps(server.runtime, (event, real) => real(event));
+      const rt = server.runtime;
+
+      // A crash right after queueing: the record never comes, the job ends once the grace is over.
+      const orphan = { verificationId: id, refreshId: 'rfr_orphan', requestedAt: Date.now() - 11_000 };
+      expect(await refreshReport(deps, orphan, { id: 'x', run: 1 })).toEqual({
+        kind: 'done',
+        result: 'not_pending',
+      });
+
+      const job = { verificationId: id, refreshId: 'rfr_early', requestedAt: Date.now() };
+      expect(await refreshReport(deps, job, { id: 'x', run: 1 })).toMatchObject({
+        kind: 'retry',
+        reason: 'not_recorded_yet',
+      });
+      await rt.deps.verifications.transitionFresh(id, (meta) => ({
+        meta: { ...meta, refreshPending: { id: 'rfr_early', requestedAt: job.requestedAt } },
+      }));
+      expect(await refreshReport(deps, job, { id: 'x', run: 2 })).toEqual({
+        kind: 'done',
+        result: 'updated',
+      });
+      const after = (await server.lender().get(`/verifications/${id}`).expect(200)).body as {
+        report_fetched_at: string;
+      };
+      expect(Date.parse(after.report_fetched_at)).toBeGreaterThan(Date.parse(before.report_fetched_at));
+    } finally {
+      await server.close();
+      await sandbox.close();
+    }
+  });
+
+  it('the route answers a refresh whose job is queued, and the job it queued serves it', async () => {
+    const sandbox = await startTestSandbox({ newerReportEachFetch: true });
+    const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
+    try {
+      const made = await server.lender().post('/verifications', { reference: 'early-2', access: 'ongoing' });
+      const id = made.body.id as string;
+      await applicantApproves(server.agent(), made.body.start_url as string);
+      await lenderWaitsFor(server, id, ['ready']);
+      const [a, b] = await Promise.all([
+        server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(202),
+        server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(202),
+      ]);
+      expect(a.body.id).toBe(b.body.id);
+      expect([a.body.status, b.body.status].sort()).toEqual(['in_progress', 'queued']);
+      await waitUntil(
+        'the refresh stored',
+        async () => (await server.runtime.deps.verifications.read(id))?.meta.reportUpdates === 1,
+      );
+      expect((await server.runtime.deps.verifications.read(id))?.meta.refreshPending).toBeUndefined();
+    } finally {
+      await server.close();
+      await sandbox.close();
+    }
+  });
+});
+
 describe('report refresh and a crash between storing the report and announcing it', () => {
   it('the next run of the job appends the report_updated event it owes, once', async () => {
     const sandbox = await startTestSandbox({ newerReportEachFetch: true });
@@ -332,25 +421,12 @@ describe('report refresh and a crash between storing the report and announcing i
       const id = made.body.id as string;
       await applicantApproves(server.agent(), made.body.start_url as string);
       await lenderWaitsFor(server, id, ['ready']);
-      const rt = server.runtime;
-      const announceForReal = createAnnouncer({ log: rt.events, jobs: rt.jobs, deliver: false });
       let crash = true;
-      const deps: OngoingAccessDeps = {
-        verifications: rt.deps.verifications,
-        tokens: rt.deps.tokens,
-        tokenStore: rt.deps.tokenStore,
-        provider: rt.deps.provider,
-        cipher: rt.deps.cipher,
-        keys: rt.deps.keys,
-        clock: Date.now,
-        logger: rt.deps.logger,
-        settings: { keepaliveMs: 3600_000, retentionMs: 86400_000, refreshGiveUpMs: 60_000 },
-        announce: async (event) => {
-          if (crash) throw new Error('process died before the event was appended');
-          await announceForReal(event);
-        },
-        forget: (ids) => rt.events.remove(ids),
-      };
+      const deps = jobDeps(server.runtime, async (event, announceForReal) => {
+        if (crash) throw new Error('process died before the event was appended');
+        await announceForReal(event);
+      });
+      const rt = server.runtime;
       // The lender's request as the route records it, without queueing the server's own job.
       await rt.deps.verifications.transitionFresh(id, (meta) => ({
         meta: { ...meta, refreshPending: { id: 'rfr_crash', requestedAt: Date.now() } },
