@@ -21,14 +21,14 @@ export interface VerificationRecords {
   verificationId: string;
   session: string;
   meta: string;
-  /** Sealed; the ciphertext is bound to the key name. */
-  tokens: string;
+  /** Sealed; the ciphertext is bound to the key name. Null once a one-time verification's report is stored (its tokens are deleted then). */
+  tokens: string | null;
   report: string;
   ttlMs: { session: number; meta: number; tokens: number; report: number };
   keyNames: { session: string; meta: string; tokens: string; report: string };
 }
 
-/** Reads what the server stored for the session behind `cookie`: session, meta, tokens and report. */
+/** Reads what the server stored for the session behind `cookie`: session, meta, tokens (if still kept) and report. */
 export async function readVerification(
   redis: RedisClientType,
   keys: StorageKeys,
@@ -51,7 +51,7 @@ export async function readVerification(
     redis.get(keyNames.tokens),
     redis.get(keyNames.report),
   ]);
-  if (!meta || !tokens || !report) throw new Error(`verification ${verificationId} is incomplete in Redis`);
+  if (!meta || !report) throw new Error(`verification ${verificationId} is incomplete in Redis`);
   const ttl = async (key: string) => Math.max(60_000, await redis.pTTL(key));
   return {
     sid,
@@ -63,7 +63,7 @@ export async function readVerification(
     ttlMs: {
       session: await ttl(keyNames.session),
       meta: await ttl(keyNames.meta),
-      tokens: await ttl(keyNames.tokens),
+      tokens: tokens === null ? 0 : await ttl(keyNames.tokens),
       report: await ttl(keyNames.report),
     },
     keyNames,
@@ -85,7 +85,7 @@ export async function cloneVerifications(
   sessionSecret: string,
 ): Promise<string[]> {
   const session = JSON.parse(template.session) as Record<string, unknown>;
-  const tokens = cipher.open(template.tokens, template.keyNames.tokens);
+  const tokens = template.tokens === null ? null : cipher.open(template.tokens, template.keyNames.tokens);
   const report = cipher.open(template.report, template.keyNames.report);
   const cookies: string[] = [];
   const BATCH = 500;
@@ -104,9 +104,12 @@ export async function cloneVerifications(
           px(template.ttlMs.session),
         ),
         redis.set(keys.meta(id), template.meta, px(template.ttlMs.meta)),
-        redis.set(keys.tokens(id), cipher.seal(tokens, keys.tokens(id)), px(template.ttlMs.tokens)),
         redis.set(keys.report(id), cipher.seal(report, keys.report(id)), px(template.ttlMs.report)),
       );
+      if (tokens !== null)
+        writes.push(
+          redis.set(keys.tokens(id), cipher.seal(tokens, keys.tokens(id)), px(template.ttlMs.tokens)),
+        );
       cookies.push(signedSessionCookie(cookieName, sid, sessionSecret));
     }
     await Promise.all(writes);
@@ -123,7 +126,7 @@ export async function memoryUsage(
   return {
     session: await usage(template.keyNames.session),
     meta: await usage(template.keyNames.meta),
-    tokens: await usage(template.keyNames.tokens),
+    tokens: template.tokens === null ? 0 : await usage(template.keyNames.tokens),
     report: await usage(template.keyNames.report),
   };
 }
