@@ -14,14 +14,15 @@ import { apiRoutes, navigationRoutes, pageRoutes } from './http/route-groups';
 import { securityHeaderList, securityHeaders } from './http/security-headers';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
 import { startHandlers } from './http/verification-routes';
+import type { PollViews } from './http/poll-view';
 import type { WaitingPolls } from './http/waiting-polls';
-import type { VerificationReader } from './verification/read-verification';
 import type { VerificationDeps } from './verification/verification-deps';
 
 export interface AppDeps {
   logger: Logger;
   verification: VerificationDeps;
-  reader: VerificationReader;
+  /** The poll's answers (built once per state). */
+  views: PollViews;
   /** Polls held under `Prefer: wait`. */
   waiting: WaitingPolls;
   /** POLL_MAX_WAIT_S. */
@@ -115,7 +116,7 @@ export function createApp(deps: AppDeps): RequestListener {
     secureCookie: deps.session.secureCookie,
     store: deps.sessionStore,
     lifetimes: { idleMs: deps.session.ttlS * 1000, absoluteMs: deps.session.absoluteTtlS * 1000 },
-    reader: deps.reader,
+    views: deps.views,
     waiting: deps.waiting,
     maxWaitS: deps.maxWaitS,
     securityHeaders: headerList,

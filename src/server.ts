@@ -50,6 +50,8 @@ import type { VerificationMeta } from './verification/verification-store';
 import { createMemoryChangeNotifier, type ChangeNotifier } from './verification/change-notifier';
 import { createRedisChangeNotifier } from './storage/redis-change-notifier';
 import { WaitingPolls } from './http/waiting-polls';
+import { createPollViews } from './http/poll-view';
+import { createReportStore } from './verification/report-store';
 import { AppError, statusForCode } from './errors';
 import { rawErrorAnswer } from './http/error-answer';
 
@@ -190,6 +192,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
     tickets: createStartTickets({ kv, keys, clock }),
     verifications,
+    reports: createReportStore({ kv, keys, cipher }),
     owners: createOwnerIndex({
       kv,
       keys,
@@ -318,13 +321,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         })
       : undefined;
 
-  const reader = createVerificationReader(deps);
-  const waiting = new WaitingPolls(reader, { maxWaiting: config.poll.maxWaiting, maxPerSession: 4 }, logger);
+  const views = createPollViews(createVerificationReader(deps));
+  const waiting = new WaitingPolls(views, { maxWaiting: config.poll.maxWaiting, maxPerSession: 4 }, logger);
   changes.subscribe(waiting);
   const app = createApp({
     logger,
     verification: deps,
-    reader,
+    views,
     waiting,
     maxWaitS: config.poll.maxWaitS,
     sessionStore,
