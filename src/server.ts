@@ -51,6 +51,8 @@ import { createMemoryChangeNotifier, type ChangeNotifier } from './verification/
 import { createRedisChangeNotifier } from './storage/redis-change-notifier';
 import { WaitingPolls } from './http/waiting-polls';
 import { createPollViews } from './http/poll-view';
+import type { RateCounter } from './http/rate-limit';
+import { browserVerifications } from './verification/browser-verifications';
 import { createReportStore } from './verification/report-store';
 import { AppError, statusForCode } from './errors';
 import { rawErrorAnswer } from './http/error-answer';
@@ -230,6 +232,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     }),
   };
 
+  const countRate: RateCounter = (scope, subject, windowMs) =>
+    kv.increment(keys.rateLimit(scope, subject), windowMs);
+
   const webhookEndpoint: WebhookEndpoint = { disabled: false };
   const webhookUrl = config.webhooks.url;
   const webhookClient = webhookUrl
@@ -302,8 +307,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       ? integratorRoutes({
           apiKeys: config.integrator.apiKeys,
           perKeyPerMinute: config.integrator.perKeyPerMinute,
-          kv,
-          keys,
+          countRate,
           lender: createLenderVerifications(
             deps,
             { publicBaseUrl: config.publicBaseUrl, ticketTtlMs: config.tickets.ttlS * 1000 },
@@ -326,7 +330,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   changes.subscribe(waiting);
   const app = createApp({
     logger,
-    verification: deps,
+    verifications: browserVerifications(deps),
     views,
     waiting,
     maxWaitS: config.poll.maxWaitS,
@@ -336,6 +340,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     returnUrl: config.returnUrl,
     trustProxy: config.trustProxy,
     rateLimits: config.rateLimits,
+    countRate,
+    widgetOrigins: widgetAllowedOrigins,
+    onStoreError: telemetry.storeError,
     integrator,
     checkReady: async () => {
       await kv.ping();
