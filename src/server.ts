@@ -184,6 +184,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     clock,
     changes,
   });
+  const reports = createReportStore({ kv, keys, cipher });
   const events = redis
     ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
     : createMemoryEventLog({ retentionMs, clock });
@@ -194,7 +195,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
     tickets: createStartTickets({ kv, keys, clock }),
     verifications,
-    reports: createReportStore({ kv, keys, cipher }),
+    reports,
     owners: createOwnerIndex({
       kv,
       keys,
@@ -255,7 +256,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           verifications,
           tokens,
           provider,
-          cipher,
+          reports,
           keys,
           clock,
           logger,
@@ -270,7 +271,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           tokens,
           tokenStore,
           provider,
-          cipher,
+          reports,
           keys,
           clock,
           logger,

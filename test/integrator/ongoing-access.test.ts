@@ -340,7 +340,7 @@ describe('report refresh and a crash between storing the report and announcing i
         tokens: rt.deps.tokens,
         tokenStore: rt.deps.tokenStore,
         provider: rt.deps.provider,
-        cipher: rt.deps.cipher,
+        reports: rt.deps.reports,
         keys: rt.deps.keys,
         clock: Date.now,
         logger: rt.deps.logger,

@@ -14,10 +14,11 @@ function setup() {
   const keys = createStorageKeys('pv:');
   const cipher = createEnvelopeCipher({ id: 'k1', key: randomBytes(32) });
   const verifications = createVerificationStore({ kv, keys, retentionMs: 60_000 });
+  const reports = createReportStore({ kv, keys, cipher });
   const cache = { hit: 0, miss: 0 };
   const reader = createVerificationReader({
     verifications,
-    reports: createReportStore({ kv, keys, cipher }),
+    reports,
     clock: Date.now,
     telemetry: { reportCache: (outcome) => cache[outcome]++ },
     settings: { pollIntervalMs: 2500, pollLimit: { limit: 3, windowMs: 60_000 } },
@@ -29,8 +30,11 @@ function setup() {
     awaitingUntil: Date.now() + 60_000,
     ...extra,
   });
-  const storeReport = (id: string, json: string) =>
-    kv.set(keys.report(id), cipher.seal(json, keys.report(id)), 60_000);
+  // Written as the report job writes it (a companion of its state change), here on its own.
+  const storeReport = (id: string, json: string) => {
+    const write = reports.writeOf(id, json, 60_000);
+    return kv.set(write.key, write.value as string, write.ttlMs);
+  };
   return { views: createPollViews(reader), verifications, meta, storeReport, cache };
 }
 
