@@ -32,6 +32,28 @@ export default tseslint.config(
     },
   },
   {
+    // The HTTP layer gets what it uses (use cases, a rate limiter, the poll's views) from the
+    // composition root (src/server.ts, src/app.ts), not the bag of the domain's collaborators or storage.
+    files: ['src/http/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/verification/verification-deps'],
+              message: 'Take the narrow thing the route needs; the composition root builds it.',
+            },
+            {
+              group: ['**/storage/*', '**/storage'],
+              message: 'Storage is reached through the domain or an object the composition root hands in.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['public/**/*.js'],
     languageOptions: {
       globals: {

@@ -7,21 +7,31 @@ import type { Config } from './config';
 import { callbackHandlers } from './http/callback-routes';
 import { errorHandler, limitUrlLength, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
-import { byIp, byIpWithoutSession, byIpWithSession, bySession, type RateRule } from './http/rate-limit';
+import {
+  byIp,
+  byIpWithoutSession,
+  byIpWithSession,
+  bySession,
+  rateLimiter,
+  type RateCounter,
+  type RateRule,
+} from './http/rate-limit';
 import { createPollHandler, isPoll } from './http/poll-handler';
 import { requestContext } from './http/request-context';
 import { apiRoutes, navigationRoutes, pageRoutes } from './http/route-groups';
 import { securityHeaderList, securityHeaders } from './http/security-headers';
 import { sessionMiddleware, type SessionSettings } from './http/session-middleware';
 import { startHandlers } from './http/verification-routes';
+import type { PollViews } from './http/poll-view';
 import type { WaitingPolls } from './http/waiting-polls';
-import type { VerificationReader } from './verification/read-verification';
-import type { VerificationDeps } from './verification/verification-deps';
+import type { BrowserVerifications } from './verification/browser-verifications';
 
 export interface AppDeps {
   logger: Logger;
-  verification: VerificationDeps;
-  reader: VerificationReader;
+  /** Start, callback and delete, bound to their collaborators in the composition root. */
+  verifications: BrowserVerifications;
+  /** The poll's answers (built once per state). */
+  views: PollViews;
   /** Polls held under `Prefer: wait`. */
   waiting: WaitingPolls;
   /** POLL_MAX_WAIT_S. */
@@ -32,6 +42,12 @@ export interface AppDeps {
   returnUrl: string;
   trustProxy: boolean | number | string;
   rateLimits: Config['rateLimits'];
+  /** Fixed-window counters in the shared store. */
+  countRate: RateCounter;
+  /** Origins the widget may run on (framing, postMessage). */
+  widgetOrigins: string[];
+  /** Counts an answer that failed because the store did not answer. */
+  onStoreError: () => void;
   checkReady: () => Promise<void>;
   /** The lender's API, mounted at /integrator/v1 ahead of sessions and the CSRF guard; absent when off. */
   integrator?: express.Router | undefined;
@@ -54,10 +70,10 @@ export function createApp(deps: AppDeps): RequestListener {
   app.set('trust proxy', deps.trustProxy);
   app.set('query parser', 'simple');
 
-  const widgetOrigins = deps.verification.settings.widgetAllowedOrigins;
-  const https = deps.session.secureCookie;
-
-  const headerList = securityHeaderList({ widgetOrigins, https });
+  const headerList = securityHeaderList({
+    widgetOrigins: deps.widgetOrigins,
+    https: deps.session.secureCookie,
+  });
 
   app.use(requestContext(deps.logger));
   app.use(securityHeaders(headerList));
@@ -87,14 +103,14 @@ export function createApp(deps: AppDeps): RequestListener {
     },
   ];
   const start = startHandlers({
-    verification: deps.verification,
+    verifications: deps.verifications,
     allowedOrigins: deps.allowedOrigins,
-    startLimits,
+    limits: rateLimiter(deps.countRate, startLimits),
   });
   const callback = callbackHandlers({
-    verification: deps.verification,
+    verifications: deps.verifications,
     returnUrl: deps.returnUrl,
-    callbackLimits,
+    limits: rateLimiter(deps.countRate, callbackLimits),
   });
   const session = sessionMiddleware(deps.session, deps.sessionStore);
 
@@ -107,7 +123,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(limitUrlLength);
   app.use(pageRoutes(path.join(__dirname, '..', 'public')));
   app.use(notFound());
-  app.use(errorHandler(deps.verification.telemetry.storeError));
+  app.use(errorHandler(deps.onStoreError));
 
   const poll = createPollHandler({
     cookieName: deps.session.cookieName,
@@ -115,12 +131,12 @@ export function createApp(deps: AppDeps): RequestListener {
     secureCookie: deps.session.secureCookie,
     store: deps.sessionStore,
     lifetimes: { idleMs: deps.session.ttlS * 1000, absoluteMs: deps.session.absoluteTtlS * 1000 },
-    reader: deps.reader,
+    views: deps.views,
     waiting: deps.waiting,
     maxWaitS: deps.maxWaitS,
     securityHeaders: headerList,
     logger: deps.logger,
-    onStoreError: deps.verification.telemetry.storeError,
+    onStoreError: deps.onStoreError,
   });
   // The front door: it only dispatches.
   return (req, res) => (isPoll(req) ? poll(req, res) : app(req, res));

@@ -50,6 +50,10 @@ import type { VerificationMeta } from './verification/verification-store';
 import { createMemoryChangeNotifier, type ChangeNotifier } from './verification/change-notifier';
 import { createRedisChangeNotifier } from './storage/redis-change-notifier';
 import { WaitingPolls } from './http/waiting-polls';
+import { createPollViews } from './http/poll-view';
+import type { RateCounter } from './http/rate-limit';
+import { browserVerifications } from './verification/browser-verifications';
+import { createReportStore } from './verification/report-store';
 import { AppError, statusForCode } from './errors';
 import { rawErrorAnswer } from './http/error-answer';
 
@@ -180,6 +184,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     clock,
     changes,
   });
+  const reports = createReportStore({ kv, keys, cipher });
   const events = redis
     ? createRedisEventLog(redis.commands, keys, { retentionMs, clock })
     : createMemoryEventLog({ retentionMs, clock });
@@ -190,6 +195,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     flows: createFlowStore({ kv, keys, ttlMs: config.flow.ttlS * 1000 }),
     tickets: createStartTickets({ kv, keys, clock }),
     verifications,
+    reports,
     owners: createOwnerIndex({
       kv,
       keys,
@@ -227,6 +233,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     }),
   };
 
+  const countRate: RateCounter = (scope, subject, windowMs) =>
+    kv.increment(keys.rateLimit(scope, subject), windowMs);
+
   const webhookEndpoint: WebhookEndpoint = { disabled: false };
   const webhookUrl = config.webhooks.url;
   const webhookClient = webhookUrl
@@ -247,7 +256,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           verifications,
           tokens,
           provider,
-          cipher,
+          reports,
           keys,
           clock,
           logger,
@@ -262,7 +271,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           tokens,
           tokenStore,
           provider,
-          cipher,
+          reports,
           keys,
           clock,
           logger,
@@ -299,8 +308,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       ? integratorRoutes({
           apiKeys: config.integrator.apiKeys,
           perKeyPerMinute: config.integrator.perKeyPerMinute,
-          kv,
-          keys,
+          countRate,
           lender: createLenderVerifications(
             deps,
             { publicBaseUrl: config.publicBaseUrl, ticketTtlMs: config.tickets.ttlS * 1000 },
@@ -318,13 +326,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         })
       : undefined;
 
-  const reader = createVerificationReader(deps);
-  const waiting = new WaitingPolls(reader, { maxWaiting: config.poll.maxWaiting, maxPerSession: 4 }, logger);
+  const views = createPollViews(createVerificationReader(deps));
+  const waiting = new WaitingPolls(views, { maxWaiting: config.poll.maxWaiting, maxPerSession: 4 }, logger);
   changes.subscribe(waiting);
   const app = createApp({
     logger,
-    verification: deps,
-    reader,
+    verifications: browserVerifications(deps),
+    views,
     waiting,
     maxWaitS: config.poll.maxWaitS,
     sessionStore,
@@ -333,6 +341,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     returnUrl: config.returnUrl,
     trustProxy: config.trustProxy,
     rateLimits: config.rateLimits,
+    countRate,
+    widgetOrigins: widgetAllowedOrigins,
+    onStoreError: telemetry.storeError,
     integrator,
     checkReady: async () => {
       await kv.ping();

@@ -1,27 +1,22 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import {
-  completeCallback,
-  type CallbackOutcome,
-  type CallbackParams,
-} from '../verification/complete-callback';
-import type { VerificationDeps } from '../verification/verification-deps';
+import type { BrowserVerifications } from '../verification/browser-verifications';
+import type { CallbackOutcome, CallbackParams } from '../verification/complete-callback';
 import { returnLocation } from './return-location';
 import { callbackBodySchema, callbackQuerySchema } from './input-schemas';
-import { enforceRateLimits, type RateRule } from './rate-limit';
+import type { RateLimiter } from './rate-limit';
 import { ownerOf, regenerateSession, saveSession } from './session-middleware';
 
 export interface CallbackDeps {
-  verification: VerificationDeps;
+  verifications: Pick<BrowserVerifications, 'completeCallback'>;
   returnUrl: string;
-  callbackLimits: RateRule[];
+  /** Callbacks per address, with and without a session. */
+  limits: RateLimiter;
 }
 
 /** The widget's way back: a redirect to GET /callback, or (iframe mode) the page forwarding the query to POST. */
 export function callbackHandlers(deps: CallbackDeps) {
-  const { kv, keys } = deps.verification;
-
   const handle = async (
     req: Request,
     schema: z.ZodType<CallbackParams>,
@@ -30,7 +25,7 @@ export function callbackHandlers(deps: CallbackDeps) {
     const parsed = schema.safeParse(input);
     if (!parsed.success)
       throw new AppError('invalid_callback', 'The callback parameters are missing or malformed.');
-    const outcome = await completeCallback(deps.verification, ownerOf(req), parsed.data);
+    const outcome = await deps.verifications.completeCallback(ownerOf(req), parsed.data);
     // Waiting polls learn of the change once this answer (with the renewed cookie) is out, or failed.
     if (outcome.status === 'processing') req.res?.once('close', () => void outcome.announce());
     req.session.verificationId = outcome.verificationId;
@@ -45,7 +40,7 @@ export function callbackHandlers(deps: CallbackDeps) {
     async navigate(req: Request, res: Response): Promise<void> {
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Referrer-Policy', 'no-referrer');
-      await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+      await deps.limits.hit(req);
       const result = await handle(req, callbackQuerySchema, req.query);
       const outcome: Record<string, string> =
         result.status === 'processing'
@@ -60,7 +55,7 @@ export function callbackHandlers(deps: CallbackDeps) {
 
     /** POST /api/verification/callback: iframe mode, the page forwards the widget's message query. */
     async forward(req: Request, res: Response): Promise<void> {
-      await enforceRateLimits(kv, keys, deps.callbackLimits, req);
+      await deps.limits.hit(req);
       const outcome = await handle(req, callbackBodySchema, req.body);
       res
         .status(200)

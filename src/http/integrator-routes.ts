@@ -4,11 +4,9 @@ import { createApiKeyCheck } from '../integrator/api-keys';
 import type { createIdempotency } from '../integrator/idempotency';
 import type { LenderVerifications } from '../integrator/lender-verifications';
 import type { WebhookAdmin } from '../integrator/webhook-admin';
-import type { KeyValueStore } from '../storage/key-value-store';
-import type { StorageKeys } from '../storage/storage-keys';
 import { createVerificationSchema, parseInput, referenceSchema } from './input-schemas';
 import { methodNotAllowed, sendError } from './error-handler';
-import { enforceRateLimits } from './rate-limit';
+import { rateLimiter, type RateCounter } from './rate-limit';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -19,8 +17,8 @@ declare module 'express-serve-static-core' {
 export interface IntegratorRouteDeps {
   apiKeys: string[];
   perKeyPerMinute: number;
-  kv: KeyValueStore;
-  keys: StorageKeys;
+  /** The shared store's fixed-window counters (the per-key limit holds across instances). */
+  countRate: RateCounter;
   lender: LenderVerifications;
   idempotency: ReturnType<typeof createIdempotency>;
   webhooks: WebhookAdmin;
@@ -59,20 +57,11 @@ export function integratorRoutes(deps: IntegratorRouteDeps): Router {
     res.locals.log = res.locals.log.child({ keyId });
     next();
   });
+  const perKey = rateLimiter(deps.countRate, [
+    { scope: 'integrator', limit: deps.perKeyPerMinute, windowMs: 60_000, subject: (s) => s.apiKeyId },
+  ]);
   router.use(async (_req, res, next) => {
-    await enforceRateLimits(
-      deps.kv,
-      deps.keys,
-      [
-        {
-          scope: 'integrator',
-          limit: deps.perKeyPerMinute,
-          windowMs: 60_000,
-          subject: () => res.locals.keyId,
-        },
-      ],
-      {},
-    );
+    await perKey.hit({ apiKeyId: res.locals.keyId });
     next();
   });
   const jsonBody = (req: Request, res: Response, next: NextFunction) => {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { VerificationView } from '../verification/read-verification';
+import type { PollView } from './poll-view';
 
 /** How a poll is answered: the state now, or "not modified" (If-None-Match matched, or a wait ended unchanged). */
 export interface PollAnswerOptions {
@@ -23,7 +23,7 @@ export interface PollAnswerOptions {
 export function writePollAnswer(
   res: ServerResponse,
   fixedHeaders: readonly string[],
-  view: VerificationView,
+  view: PollView,
   options: PollAnswerOptions,
 ): void {
   const headers = fixedHeaders.slice();

@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionData, Store } from 'express-session';
 import type { Logger } from 'pino';
 import { AppError, dependencyUnavailable, statusForCode } from '../errors';
-import type { VerificationReader, VerificationView } from '../verification/read-verification';
 import { writeErrorAnswer } from './error-answer';
 import { toAppError } from './error-handler';
 import { preferredWaitS, writePollAnswer } from './poll-answer';
+import type { PollView, PollViews } from './poll-view';
 import { MAX_URL_LENGTH, requestIdOf } from './request-context';
 import { readSignedSessionId, sessionCookieHeader, storedCookie } from './session-cookie';
 import { cookieExpired, needsRenewal, pastAbsoluteLifetime, type SessionLifetimes } from './session-lifetime';
@@ -18,7 +18,7 @@ export interface PollHandlerDeps {
   secureCookie: boolean;
   store: Store;
   lifetimes: SessionLifetimes;
-  reader: VerificationReader;
+  views: PollViews;
   waiting: WaitingPolls;
   /** Upper bound of `Prefer: wait`, in seconds (POLL_MAX_WAIT_S). */
   maxWaitS: number;
@@ -126,7 +126,7 @@ export function createPollHandler(
     const waitS =
       verificationId === undefined ? undefined : preferredWaitS(header(req.headers.prefer), deps.maxWaitS);
     let mark = deps.waiting.mark();
-    let view = await deps.reader.read(verificationId, session?.owner);
+    let view = await deps.views.read(verificationId, session?.owner);
     const ifNoneMatch = req.headers['if-none-match'];
     if (
       waitS !== undefined &&
@@ -139,7 +139,7 @@ export function createPollHandler(
           verificationId,
           etag: view.etag,
           session: sid,
-          answer: (next: VerificationView | undefined) => {
+          answer: (next: PollView | undefined) => {
             res.off('close', onClose);
             if (res.destroyed) return;
             writePollAnswer(res, securityHeaders, next ?? view, {
@@ -161,7 +161,7 @@ export function createPollHandler(
         if (held === 'full') break;
         // Changed between the read and now: read again (without counting: the request was counted).
         mark = deps.waiting.mark();
-        view = await deps.reader.read(verificationId);
+        view = await deps.views.read(verificationId);
         if (view.etag !== ifNoneMatch) break;
       }
     }

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { AppError } from '../errors';
-import type { KeyValueStore } from '../storage/key-value-store';
-import type { StorageKeys } from '../storage/storage-keys';
 
-/** What a rule may count by: a request, or (for the fast poll path) just its session owner and address. */
+/** What a rule may count by: the session's owner, the client address, the integrator's API key. */
 export interface RateSource {
   session?: { owner?: string | undefined } | undefined;
   ip?: string | undefined;
+  apiKeyId?: string | undefined;
 }
 
 export interface RateRule {
@@ -19,23 +18,36 @@ export interface RateRule {
   subject(source: RateSource): string | undefined;
 }
 
-/** Fixed-window counters in the shared store, so the limits hold across instances. Throws `rate_limited`. */
-export async function enforceRateLimits(
-  kv: KeyValueStore,
-  keys: StorageKeys,
-  rules: RateRule[],
-  req: RateSource,
-): Promise<void> {
-  for (const rule of rules) {
-    const subject = rule.subject(req);
-    if (subject === undefined) continue;
-    const { count, resetInMs } = await kv.increment(keys.rateLimit(rule.scope, subject), rule.windowMs);
-    if (count > rule.limit) {
-      throw new AppError('rate_limited', 'Too many requests. Please wait and retry.', {
-        retryAfterS: Math.max(1, Math.ceil(resetInMs / 1000)),
-      });
-    }
-  }
+/**
+ * Counts one more use of `subject` in `scope`'s fixed window and returns the count and the window's
+ * remaining time. Built in the composition root on the shared store, so the limits hold across instances.
+ */
+export type RateCounter = (
+  scope: string,
+  subject: string,
+  windowMs: number,
+) => Promise<{ count: number; resetInMs: number }>;
+
+/** A set of rules: `hit` counts a request against each rule that applies and throws `rate_limited` past one. */
+export interface RateLimiter {
+  hit(source: RateSource): Promise<void>;
+}
+
+export function rateLimiter(count: RateCounter, rules: readonly RateRule[]): RateLimiter {
+  return {
+    async hit(source) {
+      for (const rule of rules) {
+        const subject = rule.subject(source);
+        if (subject === undefined) continue;
+        const { count: used, resetInMs } = await count(rule.scope, subject, rule.windowMs);
+        if (used > rule.limit) {
+          throw new AppError('rate_limited', 'Too many requests. Please wait and retry.', {
+            retryAfterS: Math.max(1, Math.ceil(resetInMs / 1000)),
+          });
+        }
+      }
+    },
+  };
 }
 
 /** Hashed: the owner binding itself must not appear in key names. */

@@ -1,17 +1,16 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { deleteBrowserVerifications } from '../verification/delete-verification';
-import { startVerification } from '../verification/start-verification';
-import type { VerificationDeps } from '../verification/verification-deps';
+import type { BrowserVerifications } from '../verification/browser-verifications';
 import { assertSameSite } from './csrf-guard';
-import { enforceRateLimits, type RateRule } from './rate-limit';
+import type { RateLimiter } from './rate-limit';
 import { parseInput, startInputSchema } from './input-schemas';
 import { ensureOwner, newOwner, saveSession } from './session-middleware';
 
 export interface StartDeps {
-  verification: VerificationDeps;
+  verifications: Pick<BrowserVerifications, 'start' | 'forget'>;
   allowedOrigins: string[];
-  startLimits: RateRule[];
+  /** Starts per session and per address. */
+  limits: RateLimiter;
 }
 
 /** Starting and forgetting verifications: the handlers the navigation and API route groups mount. */
@@ -21,12 +20,9 @@ export function startHandlers(deps: StartDeps) {
     // Counted under the owner value this start will use, so a browser's first start counts too;
     // it joins the session only once the limits let the start through.
     const owner = req.session.owner ?? newOwner();
-    await enforceRateLimits(deps.verification.kv, deps.verification.keys, deps.startLimits, {
-      session: { owner },
-      ip: req.ip,
-    });
+    await deps.limits.hit({ session: { owner }, ip: req.ip });
     ensureOwner(req, owner);
-    const result = await startVerification(deps.verification, { owner, ...parsed });
+    const result = await deps.verifications.start({ owner, ...parsed });
     req.session.verificationId = result.verificationId;
     await saveSession(req);
     return result;
@@ -56,7 +52,7 @@ export function startHandlers(deps: StartDeps) {
       const id = req.session?.verificationId;
       const owner = req.session?.owner;
       if (id || owner) {
-        await deleteBrowserVerifications(deps.verification, owner, id);
+        await deps.verifications.forget(owner, id);
         // A new owner value on the next start: a flow of the old one that escaped the index (started
         // while this ran) can no longer pass the callback's owner check.
         delete req.session.verificationId;

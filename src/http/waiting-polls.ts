@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { ChangeListener } from '../verification/change-notifier';
-import type { VerificationReader, VerificationView } from '../verification/read-verification';
+import type { PollView, PollViews } from './poll-view';
 
 /** A held poll: answered with a new view when its verification's ETag changes, or with `undefined` (unchanged). */
 export interface Waiter {
   verificationId: string;
   etag: string;
   session: string;
-  answer(view: VerificationView | undefined): void;
+  answer(view: PollView | undefined): void;
   /** Set by the registry while held. */
   timer?: NodeJS.Timeout;
 }
@@ -41,7 +41,7 @@ export class WaitingPolls implements ChangeListener {
   private count = 0;
 
   constructor(
-    private readonly reader: VerificationReader,
+    private readonly reader: PollViews,
     private readonly settings: WaitingPollSettings,
     private readonly logger: Logger,
   ) {}
@@ -148,13 +148,13 @@ export class WaitingPolls implements ChangeListener {
     }
   }
 
-  private wake(id: string, view: VerificationView): void {
+  private wake(id: string, view: PollView): void {
     const set = this.byId.get(id);
     if (set === undefined) return;
     for (const waiter of [...set]) if (waiter.etag !== view.etag) this.release(waiter, view);
   }
 
-  private release(waiter: Waiter, view: VerificationView | undefined): void {
+  private release(waiter: Waiter, view: PollView | undefined): void {
     if (!this.remove(waiter)) return;
     waiter.answer(view);
   }

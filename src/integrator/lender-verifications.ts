@@ -171,12 +171,11 @@ export function createLenderVerifications(deps: VerificationDeps, settings: Lend
               : 'The report is not ready yet. Wait for the webhook or read the verification again later.',
           );
         }
-        const sealed = await kv.get(keys.report(id));
-        if (sealed === null) {
+        const report = await deps.reports.read(id);
+        if (report === null) {
           outcome = 'gone';
           throw new AppError('gone', 'The report is past its retention period.');
         }
-        const report = cipher.open(sealed, keys.report(id));
         outcome = 'served';
         return report;
       } catch (err) {

@@ -5,11 +5,11 @@ import type { OutgoingEvent } from '../integrator/webhook-events';
 import { accessLostEvent, reportUpdatedEvent } from '../integrator/webhook-events';
 import type { ProviderClient } from '../provider/provider-client';
 import { ProviderError } from '../provider/provider-errors';
-import type { EnvelopeCipher } from '../storage/envelope-cipher';
 import type { StorageKeys } from '../storage/storage-keys';
 import { GrantLostError, type TokenService } from '../tokens/token-service';
 import type { TokenStore } from '../tokens/token-store';
 import { outcome } from '../verification/outcomes';
+import type { ReportStore } from '../verification/report-store';
 import {
   keepMsOf,
   type RefreshRequest,
@@ -55,7 +55,7 @@ export interface OngoingAccessDeps {
   tokens: TokenService;
   tokenStore: TokenStore;
   provider: ProviderClient;
-  cipher: EnvelopeCipher;
+  reports: ReportStore;
   keys: StorageKeys;
   clock: () => number;
   logger: Logger;
@@ -134,7 +134,7 @@ export async function refreshReport(
 ): Promise<JobOutcome> {
   const id = String(data.verificationId);
   const refreshId = String(data.refreshId);
-  const { clock, logger, keys } = deps;
+  const { clock, logger } = deps;
   const current = await deps.verifications.read(id);
   if (!current) return done('gone');
   await repairAnnouncements(deps, id, current.meta);
@@ -201,9 +201,7 @@ export async function refreshReport(
     const keepMs = keepMsOf(next, now, deps.settings.retentionMs);
     return {
       meta: next,
-      companions: [
-        { key: keys.report(id), value: deps.cipher.seal(reportJson, keys.report(id)), ttlMs: keepMs },
-      ],
+      companions: [deps.reports.writeOf(id, reportJson, keepMs)],
     };
   });
   if (!stored?.written) return done('superseded');

@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import { AppError } from '../errors';
 import type { ProviderClient } from '../provider/provider-client';
 import { ProviderError } from '../provider/provider-errors';
-import type { EnvelopeCipher } from '../storage/envelope-cipher';
 import type { StorageKeys } from '../storage/storage-keys';
 import type { Telemetry } from '../telemetry';
 import { GrantLostError, type TokenService } from '../tokens/token-service';
 import type { ReportPathMonitor } from '../verification/report-path-monitor';
+import type { ReportStore } from '../verification/report-store';
 import {
   keepMsOf,
   type VerificationMeta,
@@ -41,7 +41,7 @@ export interface VerificationJobDeps {
   verifications: VerificationStore;
   tokens: TokenService;
   provider: ProviderClient;
-  cipher: EnvelopeCipher;
+  reports: ReportStore;
   keys: StorageKeys;
   clock: () => number;
   logger: Logger;
@@ -213,12 +213,8 @@ async function fetchReportOnce(
     kind: 'settled',
     meta: next,
     companions: [
-      {
-        key: keys.report(id),
-        value: deps.cipher.seal(reportJson, keys.report(id)),
-        // Ongoing access keeps its report as long as the access; one-time for the retention period.
-        ttlMs: keepMsOf(next, now, settings.retentionMs),
-      },
+      // Ongoing access keeps its report as long as the access; one-time for the retention period.
+      deps.reports.writeOf(id, reportJson, keepMsOf(next, now, settings.retentionMs)),
       // One-time access: the tokens go in the same step that stores the report.
       ...(meta.access === 'ongoing' ? [] : [dropTokens]),
     ],

@@ -1,22 +1,30 @@
-import { createHash } from 'node:crypto';
 import { AppError } from '../errors';
+import type { Telemetry } from '../telemetry';
 import { hashOf } from './flow-store';
-import type { VerificationDeps } from './verification-deps';
-import type { VerificationMeta, VerificationStatus, VersionedMeta } from './verification-store';
+import type { ReportStore } from './report-store';
+import type { VerificationSettings } from './verification-deps';
+import type {
+  VerificationMeta,
+  VerificationStatus,
+  VerificationStore,
+  VersionedMeta,
+} from './verification-store';
 import { lapsedOutcome, outcome } from './outcomes';
 
 export type PublicStatus = VerificationStatus | 'none';
 
-/** What the poll endpoint answers; `body` is the serialized JSON, built once per change. */
-export interface VerificationView {
-  status: PublicStatus;
-  body: string;
-  etag: string;
-  /** Seconds until the next poll is worth it; only while the outcome is open. */
-  retryAfterS: number | undefined;
-  /** The same as header text, and the body's byte length: built once per view, not per answer. */
-  retryAfterHeader: string | undefined;
-  bodyLength: number;
+/**
+ * What a browser may see of its verification. The same state is the same (frozen) object: a ready
+ * one per verification and report version, the others shared by all verifications. What is built
+ * from a state (the poll's body and ETag) can therefore be cached by the object.
+ */
+export interface VerificationState {
+  readonly status: PublicStatus;
+  /** The report's JSON text, when ready. */
+  readonly report: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** Seconds until asking again is worth it; only while the outcome is open. */
+  readonly retryAfterS: number | undefined;
 }
 
 export interface VerificationReader {
@@ -24,75 +32,85 @@ export interface VerificationReader {
    * The verification's state for the poll. With `owner` (the polling browser), the poll is counted
    * against the per-session poll limit in the same round trip; over it, AppError `rate_limited`.
    */
-  read(verificationId: string | undefined, owner?: string): Promise<VerificationView>;
+  read(verificationId: string | undefined, owner?: string): Promise<VerificationState>;
   /**
-   * The view of a stored state already at hand (a change message carries it): no read of the state,
+   * The state of a stored state already at hand (a change message carries it): no read of the state,
    * and no count. `raw` null: the verification's records are gone.
    */
-  viewOf(verificationId: string, raw: string | null): Promise<VerificationView>;
+  stateOf(verificationId: string, raw: string | null): Promise<VerificationState>;
+}
+
+export interface ReaderDeps {
+  verifications: VerificationStore;
+  reports: ReportStore;
+  clock: () => number;
+  telemetry: Pick<Telemetry, 'reportCache'>;
+  settings: Pick<VerificationSettings, 'pollIntervalMs' | 'pollLimit'>;
 }
 
 const REPORT_CACHE_ENTRIES = 2000;
+const SMALL_STATES = 100;
 
 /**
  * The poll path: a read of the stored state, never a provider call (the verification job fetches the
- * report). Ready reports are served from the encrypted cache, decrypted once per change in this process.
+ * report). Ready reports are read from the encrypted store and decrypted once per change in this process.
  */
-export function createVerificationReader(deps: VerificationDeps): VerificationReader {
-  const { verifications, kv, keys, clock, settings, telemetry } = deps;
-  const readyBodies = new Map<string, { version: string; view: VerificationView }>();
+export function createVerificationReader(deps: ReaderDeps): VerificationReader {
+  const { verifications, reports, clock, settings, telemetry } = deps;
+  const readyStates = new Map<string, { version: string; state: VerificationState }>();
   const retryAfterS = Math.max(1, Math.ceil(settings.pollIntervalMs / 1000));
 
-  // Views without a report repeat (a handful of statuses and error codes): built and hashed once.
-  const smallViews = new Map<string, VerificationView>();
-  const view = (
+  const build = (
     status: PublicStatus,
     report: string | null,
     error: VerificationMeta['error'] | null,
-  ): VerificationView => {
-    const body = `{"status":"${status}","report":${report ?? 'null'},"error":${error ? JSON.stringify({ code: error.code, message: error.message }) : 'null'}}`;
-    const known = report === null ? smallViews.get(body) : undefined;
-    if (known) return known;
+  ): VerificationState => {
     const open = status === 'awaiting_user' || status === 'processing';
-    const built = {
+    return Object.freeze({
       status,
-      body,
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
+      report,
+      error: error ? Object.freeze({ code: error.code, message: error.message }) : null,
       retryAfterS: open ? retryAfterS : undefined,
-      retryAfterHeader: open ? String(retryAfterS) : undefined,
-      bodyLength: Buffer.byteLength(body),
-    };
-    if (report === null && smallViews.size < 100) smallViews.set(body, built);
+    });
+  };
+  // States without a report repeat (a handful of statuses and error codes): one object each.
+  const smallStates = new Map<string, VerificationState>();
+  const small = (status: PublicStatus, error: VerificationMeta['error'] | null): VerificationState => {
+    const key = error ? `${status}\n${error.code}\n${error.message}` : status;
+    const known = smallStates.get(key);
+    if (known) return known;
+    const built = build(status, null, error);
+    if (smallStates.size < SMALL_STATES) smallStates.set(key, built);
     return built;
   };
 
-  async function readyView(id: string, meta: VerificationMeta): Promise<VerificationView> {
+  async function readyState(id: string, meta: VerificationMeta): Promise<VerificationState> {
     const version = meta.reportVersion ?? '';
-    const cached = readyBodies.get(id);
+    const cached = readyStates.get(id);
     if (cached && cached.version === version) {
       telemetry.reportCache('hit');
-      return cached.view;
+      return cached.state;
     }
     telemetry.reportCache('miss');
-    const sealed = await kv.get(keys.report(id));
-    if (sealed === null) return view('expired', null, outcome('report_expired'));
-    const result = view('ready', deps.cipher.open(sealed, keys.report(id)), null);
-    if (readyBodies.size >= REPORT_CACHE_ENTRIES)
-      readyBodies.delete(readyBodies.keys().next().value as string);
-    readyBodies.set(id, { version, view: result });
+    const report = await reports.read(id);
+    if (report === null) return small('expired', outcome('report_expired'));
+    const result = build('ready', report, null);
+    if (readyStates.size >= REPORT_CACHE_ENTRIES)
+      readyStates.delete(readyStates.keys().next().value as string);
+    readyStates.set(id, { version, state: result });
     return result;
   }
 
-  async function fromMeta(id: string, current: VersionedMeta): Promise<VerificationView> {
+  async function fromMeta(id: string, current: VersionedMeta): Promise<VerificationState> {
     const meta = current.meta;
     switch (meta.status) {
       case 'ready':
-        return readyView(id, meta);
+        return readyState(id, meta);
       case 'awaiting_user':
-        if (lapsedOutcome(meta, clock())) return view('expired', null, outcome('flow_expired'));
-        return view('awaiting_user', null, null);
+        if (lapsedOutcome(meta, clock())) return small('expired', outcome('flow_expired'));
+        return small('awaiting_user', null);
       default:
-        return view(meta.status, null, meta.error ?? null);
+        return small(meta.status, meta.error ?? null);
     }
   }
 
@@ -101,7 +119,7 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
   const parsedMeta = (id: string, raw: string): VersionedMeta => {
     const cached = metaCache.get(id);
     if (cached?.version === raw) return cached;
-    const parsed = verifications.parse(id, raw);
+    const parsed = verifications.parse(raw);
     if (metaCache.size >= REPORT_CACHE_ENTRIES) metaCache.delete(metaCache.keys().next().value as string);
     metaCache.set(id, parsed);
     return parsed;
@@ -117,22 +135,22 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
     return tag;
   };
 
-  async function viewOf(id: string, raw: string | null): Promise<VerificationView> {
+  async function stateOf(id: string, raw: string | null): Promise<VerificationState> {
     const current = raw === null ? null : parsedMeta(id, raw);
     // The session points at a verification whose records have expired (or were deleted).
-    if (!current) return view('expired', null, outcome('verification_expired'));
+    if (!current) return small('expired', outcome('verification_expired'));
     return fromMeta(id, current);
   }
 
   return {
     async read(id, owner) {
-      if (id === undefined) return view('none', null, null);
+      if (id === undefined) return small('none', null);
       let raw: string | null;
       if (owner === undefined) {
-        raw = await kv.get(keys.meta(id));
+        raw = await verifications.readStored(id);
       } else {
         const { limit, windowMs } = settings.pollLimit;
-        const counted = await kv.getAndCount(keys.meta(id), keys.pollCount(id, ownerTag(owner)), windowMs);
+        const counted = await verifications.readStoredCounting(id, ownerTag(owner), windowMs);
         if (counted.count > limit) {
           throw new AppError('rate_limited', 'Too many requests. Please wait and retry.', {
             retryAfterS: Math.max(1, Math.ceil(counted.resetInMs / 1000)),
@@ -140,8 +158,8 @@ export function createVerificationReader(deps: VerificationDeps): VerificationRe
         }
         raw = counted.value;
       }
-      return viewOf(id, raw);
+      return stateOf(id, raw);
     },
-    viewOf,
+    stateOf,
   };
 }

@@ -10,6 +10,7 @@ import type { TokenStore } from '../tokens/token-store';
 import type { FlowStore } from './flow-store';
 import type { StartTickets } from './start-tickets';
 import type { OwnerIndex } from './owner-index';
+import type { ReportStore } from './report-store';
 import type { ReportPathMonitor } from './report-path-monitor';
 import type { VerificationStore } from './verification-store';
 
@@ -37,6 +38,7 @@ export interface VerificationDeps {
   flows: FlowStore;
   tickets: StartTickets;
   verifications: VerificationStore;
+  reports: ReportStore;
   owners: OwnerIndex;
   tokenStore: TokenStore;
   tokens: TokenService;

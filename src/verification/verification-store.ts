@@ -77,6 +77,17 @@ export interface VersionedMeta {
 /** The state of one verification (no secrets: status, flow id, timestamps), in its own key, changed by compare-and-set. */
 export interface VerificationStore {
   read(id: string): Promise<VersionedMeta | null>;
+  /** The stored state as text, not parsed (the poll parses a state once per change, see `parse`); null when gone. */
+  readStored(id: string): Promise<string | null>;
+  /**
+   * The stored state as text, and one more poll by `subject` counted in a fixed window, in one round
+   * trip: the counter lives beside the state, under its hash tag.
+   */
+  readStoredCounting(
+    id: string,
+    subject: string,
+    windowMs: number,
+  ): Promise<{ value: string | null; count: number; resetInMs: number }>;
   create(id: string, meta: VerificationMeta): Promise<void>;
   /** Moves from `previous` to `next` together with the companion writes; false when `previous` is no longer current. */
   transition(
@@ -103,7 +114,7 @@ export interface VerificationStore {
   existed(id: string): Promise<boolean>;
   /** Deletes everything stored for the verification (meta, tokens, report, locks). */
   removeAll(id: string): Promise<void>;
-  parse(id: string, raw: string): VersionedMeta;
+  parse(raw: string): VersionedMeta;
 }
 
 export function createVerificationStore(deps: {
@@ -118,7 +129,7 @@ export function createVerificationStore(deps: {
 }): VerificationStore {
   const { kv, keys, retentionMs, changes } = deps;
   const clock = deps.clock ?? Date.now;
-  const parse = (_id: string, raw: string): VersionedMeta => ({
+  const parse = (raw: string): VersionedMeta => ({
     meta: metaSchema.parse(JSON.parse(raw)),
     version: raw,
   });
@@ -126,8 +137,11 @@ export function createVerificationStore(deps: {
     parse,
     async read(id) {
       const raw = await kv.get(keys.meta(id));
-      return raw === null ? null : parse(id, raw);
+      return raw === null ? null : parse(raw);
     },
+    readStored: (id) => kv.get(keys.meta(id)),
+    readStoredCounting: (id, subject, windowMs) =>
+      kv.getAndCount(keys.meta(id), keys.pollCount(id, subject), windowMs),
     async create(id, meta) {
       // Outlives the records, so a read after deletion or retention answers "gone" rather than "unknown".
       const ongoingMs = meta.access === 'ongoing' ? (deps.maxAccessMs ?? 0) : 0;

@@ -334,7 +334,7 @@ function jobDeps(
     tokens: rt.deps.tokens,
     tokenStore: rt.deps.tokenStore,
     provider: rt.deps.provider,
-    cipher: rt.deps.cipher,
+    reports: rt.deps.reports,
     keys: rt.deps.keys,
     clock: Date.now,
     logger: rt.deps.logger,

@@ -40,4 +40,15 @@ describe('the import direction (eslint no-restricted-imports)', () => {
   it('src/http may (it is the layer that translates HTTP into domain calls)', async () => {
     expect(await refusedLines(probe, 'src/http/probe.ts')).toEqual([]);
   });
+
+  it('src/http may not import the verification deps bag or storage: it is handed what it uses', async () => {
+    const reachThrough = [
+      "import type { VerificationDeps } from '../verification/verification-deps';",
+      "import type { KeyValueStore } from '../storage/key-value-store';",
+      "import type { BrowserVerifications } from '../verification/browser-verifications';",
+      'export type Probe = [VerificationDeps, KeyValueStore, BrowserVerifications];',
+      '',
+    ].join('\n');
+    expect(await refusedLines(reachThrough, 'src/http/probe.ts')).toEqual([1, 2]);
+  });
 });
