@@ -238,6 +238,27 @@ async function main(): Promise<void> {
       );
     };
     const pollUrl = (child: Child) => `${child.url}/api/verification`;
+    /** bench/floor-server.ts on the same Redis data and secrets, profiled with BENCH_CPU_PROF=1. */
+    const floorServer = async (name: string) => {
+      const port = await freePort();
+      return start(
+        {
+          name,
+          file: 'bench/floor-server.ts',
+          port,
+          readyPath: '/healthz',
+          env: {
+            PORT: String(port),
+            REDIS_URL,
+            REDIS_KEY_PREFIX: prefix,
+            SESSION_SECRET: secrets.sessionSecret,
+            TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
+            TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
+          },
+        },
+        true,
+      );
+    };
 
     // 1. Ours: N real flows to `ready`, then polls with the cookies in turn.
     const ours = await ourServer('ours', true);
@@ -276,24 +297,7 @@ async function main(): Promise<void> {
 
     // 2. The floor: the same sessions, read straight from Redis by a bare node:http server.
     if (runs('floor')) {
-      const floorPort = await freePort();
-      const floor = await start(
-        {
-          name: 'floor',
-          file: 'bench/floor-server.ts',
-          port: floorPort,
-          readyPath: '/healthz',
-          env: {
-            PORT: String(floorPort),
-            REDIS_URL,
-            REDIS_KEY_PREFIX: prefix,
-            SESSION_SECRET: secrets.sessionSecret,
-            TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
-            TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
-          },
-        },
-        true,
-      );
+      const floor = await floorServer('floor');
       const floorBody = await (
         await fetch(pollUrl(floor), { headers: { cookie: cookies[0] as string } })
       ).text();
@@ -434,24 +438,7 @@ async function main(): Promise<void> {
       await stop(mem);
 
       // 5b. The floor on the same distinct sessions, each polled once (the same Redis reads per request).
-      const floor2Port = await freePort();
-      const floor2 = await start(
-        {
-          name: 'floor (many sessions)',
-          file: 'bench/floor-server.ts',
-          port: floor2Port,
-          readyPath: '/healthz',
-          env: {
-            PORT: String(floor2Port),
-            REDIS_URL,
-            REDIS_KEY_PREFIX: prefix,
-            SESSION_SECRET: secrets.sessionSecret,
-            TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
-            TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
-          },
-        },
-        true,
-      );
+      const floor2 = await floorServer('floor (many sessions)');
       await warmUp(pollUrl(floor2), cookies, floor2);
       rows.manyFloor = await load(
         `floor, ${int(settings.memorySessions)} sessions polled once`,
