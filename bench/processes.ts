@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -54,12 +54,20 @@ const TAIL_BYTES = 8192;
  * plain JavaScript like production: under ts-node they would carry the TypeScript compiler in their
  * heap and Node's domain-aware event emitters (ts-node loads the REPL), and measure that too.
  */
-export const BUILD_DIR = path.join(REPO_ROOT, 'bench', '.build');
+const BUILDS = path.join(REPO_ROOT, 'bench', '.build');
+/**
+ * One build per process: two processes at once (a benchmark beside a test run, or jest workers)
+ * must not delete each other's compiled server while it starts. Removed at exit; builds of
+ * processes that no longer run are removed by the next build.
+ */
+export const BUILD_DIR = path.join(BUILDS, String(process.pid));
 let built = false;
 
 export function buildOnce(): void {
   if (built) return;
+  removeStaleBuilds();
   rmSync(BUILD_DIR, { recursive: true, force: true });
+  process.once('exit', () => rmSync(BUILD_DIR, { recursive: true, force: true }));
   const tsc = spawnSync(
     process.execPath,
     [
@@ -80,6 +88,23 @@ export function buildOnce(): void {
   cpSync(path.join(REPO_ROOT, 'openapi.yaml'), path.join(BUILD_DIR, 'openapi.yaml'));
   cpSync(path.join(REPO_ROOT, 'public'), path.join(BUILD_DIR, 'public'), { recursive: true });
   built = true;
+}
+
+function removeStaleBuilds(): void {
+  if (!existsSync(BUILDS)) return;
+  for (const name of readdirSync(BUILDS)) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) {
+      // A build of the layout before per-process builds (bench/.build/src, …): not ours to keep.
+      if (!Number.isInteger(pid)) rmSync(path.join(BUILDS, name), { recursive: true, force: true });
+      continue;
+    }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      rmSync(path.join(BUILDS, name), { recursive: true, force: true });
+    }
+  }
 }
 
 const compiled = (file: string) => path.join(BUILD_DIR, file.replace(/^\.\//, '').replace(/\.ts$/, '.js'));

@@ -62,6 +62,8 @@ export interface PushBenchResult {
     lastAnsweredMs: number;
     /** From the last write's completion to the last answer. */
     afterLastWriteMs: number;
+    /** The server's CPU from the first write to the last answer (all of it is the wake-up work). */
+    wakeCpuMs: number;
     answered: number;
     errors: number;
   };
@@ -364,6 +366,7 @@ export async function manyHeld(deps: PushBenchDeps, server: Child) {
   // Sealed beforehand: each report job seals its own report on its own instance; what this row
   // measures is the state changes reaching the held requests, not one process encrypting 10,000 reports.
   const sealed = ids.map((id) => deps.cipher.seal(report, deps.keys.report(id)));
+  const wakeCpuStart = server.cpuMs();
   const t0 = Date.now();
   // As the report job writes it: the state and the sealed report together.
   await Promise.all(
@@ -375,6 +378,7 @@ export async function manyHeld(deps: PushBenchDeps, server: Child) {
   );
   const writesMs = Date.now() - t0;
   await Promise.race([Promise.all(held), sleep(60_000)]);
+  const wakeCpuMs = server.cpuMs() - wakeCpuStart;
   await deps.onWake?.(server, 'end');
   for (const close of sockets) close();
   await changes.close();
@@ -388,6 +392,7 @@ export async function manyHeld(deps: PushBenchDeps, server: Child) {
     writesMs,
     lastAnsweredMs: lastAt - t0,
     afterLastWriteMs: lastAt - t0 - writesMs,
+    wakeCpuMs,
     answered,
     errors: errors + (count - answered - errors),
   };
