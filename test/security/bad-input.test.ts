@@ -29,14 +29,14 @@ import { postCallbackRows } from './corpus/post-callback.rows';
 import { postStartRows } from './corpus/post-start.rows';
 import { startRows } from './corpus/start.rows';
 import {
+  approvedBy,
   closeClients,
-  completeFlow,
   describeExpectation,
   expectAnswer,
   expectNotEchoed,
   snapshotRedis,
-  startApprovedFlow,
 } from './security-support';
+import { Applicant } from '../support/applicant';
 
 // The runner of the hostile-input corpus for the applicant's routes: the rows live in ./corpus, one
 // file per endpoint; every row is sent to a real server and must change nothing anywhere.
@@ -76,10 +76,15 @@ const groups: Array<[string, Row[]]> = [
 
 async function prepare(needs: Need[] = []): Promise<Scene> {
   const scene: Scene = {};
-  if (needs.includes('own')) scene.own = await startApprovedFlow(server.url);
-  if (needs.includes('other')) scene.other = await startApprovedFlow(server.url);
-  if (needs.includes('used'))
-    scene.used = await completeFlow(server.url, await startApprovedFlow(server.url));
+  if (needs.includes('own')) scene.own = await approvedBy(new Applicant(server.url));
+  if (needs.includes('other')) scene.other = await approvedBy(new Applicant(server.url));
+  if (needs.includes('used')) {
+    // Completed, its report written: replaying its callback must change nothing.
+    const applicant = new Applicant(server.url);
+    const back = await applicant.completeFlow();
+    await applicant.poll(['ready']);
+    scene.used = { ...back, cookie: applicant.session };
+  }
   return scene;
 }
 
@@ -115,8 +120,8 @@ describe.each(groups)('%s refuses hostile input and changes nothing', (_group, r
 
 describe('after hostile callbacks the real flow still works', () => {
   it('a flow attacked with forged, cross-session and malformed callbacks completes with its own', async () => {
-    const victim = await startApprovedFlow(server.url);
-    const attacker = await startApprovedFlow(server.url);
+    const victim = await approvedBy(new Applicant(server.url));
+    const attacker = await approvedBy(new Applicant(server.url));
     const attempts = [
       get(`/callback${victim.search}`, { cookie: attacker.cookie }),
       get(`/callback${victim.search}`),
@@ -156,7 +161,7 @@ describe('open redirects: the callback only ever goes to the configured return U
   ];
 
   it.each(hostile)('a completed flow with %s', async (_name, extras) => {
-    const flow = await startApprovedFlow(server.url);
+    const flow = await approvedBy(new Applicant(server.url));
     const reply = await get(`/callback${flow.search}&${qs(...extras).slice(1)}`, { cookie: flow.cookie });
     expect(reply.status).toBe(302);
     expect(reply.headers.location).toBe('/?verification=completed');
@@ -164,7 +169,7 @@ describe('open redirects: the callback only ever goes to the configured return U
   });
 
   it.each(hostile)('a cancelled flow with %s', async (_name, extras) => {
-    const flow = await startApprovedFlow(server.url);
+    const flow = await approvedBy(new Applicant(server.url));
     const query = callbackQuery(flow, { success: 'false', cancel: 'true', code: undefined });
     const reply = await get(`/callback${query}&${qs(...extras).slice(1)}`, { cookie: flow.cookie });
     expect(reply.headers.location).toBe('/?verification=cancelled');

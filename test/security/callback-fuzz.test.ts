@@ -8,7 +8,8 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/harness';
-import { closeClients, send, sessionCookieOf, startApprovedFlow, type Reply } from './security-support';
+import { Applicant } from '../support/applicant';
+import { approvedBy, closeClients, send, sessionCookieOf, type Reply } from './security-support';
 
 // 2,000 requests in one property: about 15 s on an idle 2-core machine; room for a busy one.
 jest.setTimeout(120_000);
@@ -65,7 +66,7 @@ const spentCodes = new Set<string>();
 
 async function addFlow(owner: number): Promise<void> {
   const agent = agents[owner] as Agent;
-  const flow = await startApprovedFlow(server.url, agent.cookie);
+  const flow = await approvedBy(new Applicant(server.url, agent.cookie));
   agent.cookie = flow.cookie;
   flows.push({ owner, state: flow.state, code: flow.code, flowId: flow.flowId, pending: true });
 }

@@ -9,14 +9,8 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/harness';
-import {
-  closeClients,
-  completeFlow,
-  send,
-  sessionCookieOf,
-  snapshotRedis,
-  startApprovedFlow,
-} from './security-support';
+import { Applicant } from '../support/applicant';
+import { closeClients, send, sessionCookieOf, snapshotRedis } from './security-support';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -41,22 +35,19 @@ const userKeys = async (prefix: string) =>
 describe('DELETE /api/verification forgets everything the session started (B7)', () => {
   it('an earlier verification, the current one and a flow pending in another tab: nothing remains, nothing completes', async () => {
     // Earlier verification: completed, report fetched.
-    const earlier = await completeFlow(server.url, await startApprovedFlow(server.url));
-    const poller = { get: (path: string) => send(server.url, path, { cookie: earlier.cookie }) };
-    for (let i = 0; i < 50; i++) {
-      const res = await poller.get('/api/verification');
-      if ((res.json as { status: string }).status === 'ready') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const applicant = new Applicant(server.url);
+    await applicant.completeFlow();
+    await applicant.poll(['ready']);
     // Another tab of the same browser starts a flow and approves it, but has not come back yet.
-    const otherTab = await startApprovedFlow(server.url, earlier.cookie);
+    const otherTab = await applicant.startAndApprove();
     // The current verification: started and completed after that.
-    const current = await completeFlow(server.url, await startApprovedFlow(server.url, otherTab.cookie));
+    await applicant.completeFlow();
+    await applicant.poll(['ready']);
     expect(await userKeys(server.prefix)).not.toEqual([]);
 
     const deleted = await send(server.url, '/api/verification', {
       method: 'DELETE',
-      cookie: current.cookie,
+      cookie: applicant.session,
       headers: JSON_TYPE,
     });
     expect(deleted.status).toBe(204);
@@ -64,22 +55,24 @@ describe('DELETE /api/verification forgets everything the session started (B7)',
     // No flow, meta, token or report record of this browser remains (only rate-limit counters).
     expect(await userKeys(server.prefix)).toEqual([]);
     const exchanges = sandbox.stats().codeExchanges;
-    const late = await send(server.url, `/callback${otherTab.search}`, { cookie: current.cookie });
+    const late = await send(server.url, `/callback${otherTab.search}`, { cookie: applicant.session });
     expect(late.headers.location).toBe('/?verification=failed&reason=invalid_state');
     expect(sandbox.stats().codeExchanges).toBe(exchanges);
     expect(await userKeys(server.prefix)).toEqual([]);
   });
 
   it("leaves another browser's verification alone", async () => {
-    const mine = await completeFlow(server.url, await startApprovedFlow(server.url));
-    const theirs = await startApprovedFlow(server.url);
+    const mine = new Applicant(server.url);
+    await mine.completeFlow();
+    await mine.poll(['ready']);
+    const theirs = new Applicant(server.url);
+    const theirFlow = await theirs.startAndApprove();
     await send(server.url, '/api/verification', {
       method: 'DELETE',
-      cookie: mine.cookie,
+      cookie: mine.session,
       headers: JSON_TYPE,
     });
-    const back = await send(server.url, `/callback${theirs.search}`, { cookie: theirs.cookie });
-    expect(back.headers.location).toBe('/?verification=completed');
+    expect(await theirs.callback(theirFlow)).toBe('/?verification=completed');
   });
 });
 
@@ -89,16 +82,13 @@ describe('one cookie, one answer: the fast poll path and express-session pick th
   let cancelled: string;
 
   beforeAll(async () => {
-    awaiting = (await startApprovedFlow(server.url)).cookie;
-    const flow = await startApprovedFlow(server.url);
-    const back = await send(
-      server.url,
-      `/callback${flow.search.replace('success=true', 'success=false')}&cancel=true`,
-      {
-        cookie: flow.cookie,
-      },
-    );
-    cancelled = sessionCookieOf(back) ?? flow.cookie;
+    const waiting = new Applicant(server.url);
+    await waiting.startAndApprove();
+    awaiting = waiting.session;
+    const canceller = new Applicant(server.url);
+    const flow = await canceller.startAndApprove();
+    await canceller.callback(`/callback${flow.search.replace('success=true', 'success=false')}&cancel=true`);
+    cancelled = canceller.session;
   });
 
   const value = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1);
@@ -184,14 +174,14 @@ describe('callback budgets: with a session apart from without (B11)', () => {
   afterAll(() => limited.close());
 
   it('cookie-less callbacks from the same address use up their own budget, not that of a person with a flow', async () => {
-    const person = await startApprovedFlow(limited.url);
+    const person = new Applicant(limited.url);
+    const flow = await person.startAndApprove();
     const flood = [];
-    for (let i = 0; i < 10; i++) flood.push(await send(limited.url, `/callback${person.search}`));
+    for (let i = 0; i < 10; i++) flood.push(await send(limited.url, `/callback${flow.search}`));
     expect(
       flood.slice(3).every((r) => r.headers.location === '/?verification=failed&reason=rate_limited'),
     ).toBe(true);
-    const back = await send(limited.url, `/callback${person.search}`, { cookie: person.cookie });
-    expect(back.headers.location).toBe('/?verification=completed');
+    expect(await person.callback(flow)).toBe('/?verification=completed');
   });
 });
 
