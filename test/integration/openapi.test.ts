@@ -2,14 +2,12 @@ import request from 'supertest';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Response } from 'supertest';
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import { useSharedServer } from '../support/harness';
 import { lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
 import { startWebhookSetup, waitUntil } from '../integrator/webhook-support';
 import { Applicant, decideInWidget } from '../support/applicant';
 
-let sandbox: Sandbox;
-let server: TestServer;
+const shared = useSharedServer();
 let spec: {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
 };
@@ -17,14 +15,8 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  server = await startTestServer({ sandbox });
-  spec = (await request(server.url).get('/openapi.json').expect(200)).body;
+  spec = (await request(shared.server.url).get('/openapi.json').expect(200)).body;
   ajv.addSchema(spec, 'openapi');
-});
-afterAll(async () => {
-  await server.close();
-  await sandbox.close();
 });
 
 const checked: string[] = [];
@@ -60,7 +52,7 @@ describe('openapi.yaml describes what the server really answers', () => {
   });
 
   it('validates the real responses of full, cancelled and failed flows and of errors', async () => {
-    const applicant = new Applicant(server.url);
+    const applicant = new Applicant(shared.server.url);
     const json = (r: ReturnType<typeof applicant.post>) => r.set('Content-Type', 'application/json');
 
     conforms('get', '/api/verification', await applicant.get('/api/verification'));
@@ -137,7 +129,7 @@ describe('openapi.yaml describes what the server really answers', () => {
   });
 
   it('validates the real answers of the integrator API', async () => {
-    const lenderServer = await startLenderServer(sandbox);
+    const lenderServer = await startLenderServer(shared.sandbox);
     try {
       const api = lenderServer.lender();
       const made = await api.post('/verifications', { reference: 'oa-1', language: 'de' });
@@ -218,7 +210,7 @@ describe('openapi.yaml describes what the server really answers', () => {
   });
 
   it('validates the webhook routes and the body and headers of a real delivery (OpenAPI 3.1 webhooks)', async () => {
-    const setup = await startWebhookSetup(sandbox, {
+    const setup = await startWebhookSetup(shared.sandbox, {
       env: { WEBHOOK_RETRY_SCHEDULE_S: '0.2' },
       receiver: { respond: (d) => ({ status: JSON.parse(d.body).data.reference === 'oa-dead' ? 500 : 204 }) },
     });

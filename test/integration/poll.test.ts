@@ -1,6 +1,5 @@
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
-import { HIGH_RATE_LIMITS, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import { HIGH_RATE_LIMITS, startTestServer, type TestServer, useSharedServer } from '../support/harness';
 import { Applicant } from '../support/applicant';
 
 /**
@@ -8,24 +7,13 @@ import { Applicant } from '../support/applicant';
  * what the Express app's answers carry: the same security headers, the same error shape and
  * Retry-After, a kept incoming X-Request-Id.
  */
-let sandbox: Sandbox;
-let server: TestServer;
-
-beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  server = await startTestServer({
-    sandbox,
-    env: {
-      ...HIGH_RATE_LIMITS,
-      RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '20',
-      RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '1',
-      POLL_MAX_WAIT_S: '1',
-    },
-  });
-});
-afterAll(async () => {
-  await server.close();
-  await sandbox.close();
+const shared = useSharedServer({
+  env: {
+    ...HIGH_RATE_LIMITS,
+    RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '20',
+    RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '1',
+    POLL_MAX_WAIT_S: '1',
+  },
 });
 
 type Headers = Record<string, string>;
@@ -47,12 +35,12 @@ const comparable = (headers: Headers) => {
 const ID = 'parity-test-request-1';
 
 async function expressAnswer(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, init);
+  return fetch(`${shared.server.url}${path}`, init);
 }
 
 describe('GET /api/verification (the poll handler) answers like the Express app', () => {
   it('200 and 304: the security headers of every answer, the ETag, and an incoming X-Request-Id', async () => {
-    const applicant = new Applicant(server.url);
+    const applicant = new Applicant(shared.server.url);
     await applicant.callback(await applicant.startAndApprove());
     await applicant.poll(['ready']);
     const ok = await applicant.get('/api/verification').set('X-Request-Id', ID).expect(200);
@@ -94,11 +82,11 @@ describe('GET /api/verification (the poll handler) answers like the Express app'
   });
 
   it('429: the poll limit, with Retry-After and the headers of an Express 429', async () => {
-    const applicant = new Applicant(server.url);
+    const applicant = new Applicant(shared.server.url);
     await applicant.start();
     let limited: Response | undefined;
     for (let i = 0; i < 25 && !limited; i++) {
-      const res = await fetch(`${server.url}/api/verification`, {
+      const res = await fetch(`${shared.server.url}/api/verification`, {
         headers: { cookie: applicant.session, 'x-request-id': ID },
       });
       if (res.status === 429) limited = res;
@@ -120,13 +108,13 @@ describe('GET /api/verification (the poll handler) answers like the Express app'
   });
 
   it('long-poll answers (held, then 304 at the end of the wait) carry the same headers plus Preference-Applied', async () => {
-    const applicant = new Applicant(server.url);
+    const applicant = new Applicant(shared.server.url);
     await applicant.start();
-    const first = await fetch(`${server.url}/api/verification`, {
+    const first = await fetch(`${shared.server.url}/api/verification`, {
       headers: { cookie: applicant.session },
     });
     const etag = first.headers.get('etag') as string;
-    const held = await fetch(`${server.url}/api/verification`, {
+    const held = await fetch(`${shared.server.url}/api/verification`, {
       headers: { cookie: applicant.session, prefer: 'wait=5', 'if-none-match': etag, 'x-request-id': ID },
     });
     expect(held.status).toBe(304);
@@ -147,7 +135,7 @@ describe('GET /api/verification while Redis is down', () => {
     redis = await createPrivateRedis();
     await redis.start();
     down = await startTestServer({
-      sandbox,
+      sandbox: shared.sandbox,
       env: {
         ...HIGH_RATE_LIMITS,
         REDIS_URL: redis.url,

@@ -145,6 +145,35 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   };
 }
 
+/** A file's one sandbox and one server (and a Redis inspector when the server uses Redis). */
+export interface SharedServer {
+  sandbox: Sandbox;
+  server: TestServer;
+  redis: Awaited<ReturnType<typeof inspectRedis>>;
+}
+
+/**
+ * For a file whose tests share one sandbox and one server: starts them in beforeAll and closes them
+ * in afterAll. The fields are set once beforeAll has run: read them in hooks and tests, not at load.
+ */
+export function useSharedServer(
+  options: { sandbox?: Partial<SandboxOptions> } & Omit<TestServerOptions, 'sandbox'> = {},
+): SharedServer {
+  const { sandbox: sandboxOptions, ...serverOptions } = options;
+  const shared = {} as SharedServer;
+  beforeAll(async () => {
+    shared.sandbox = await startTestSandbox(sandboxOptions);
+    shared.server = await startTestServer({ sandbox: shared.sandbox, ...serverOptions });
+    if (options.redis !== false) shared.redis = await inspectRedis();
+  });
+  afterAll(async () => {
+    await shared.server?.close();
+    await shared.sandbox?.close();
+    await shared.redis?.close();
+  });
+  return shared;
+}
+
 /**
  * Keys that hold something of a verification. The `known` tombstone holds only "1": it outlives
  * deletion so that the lender's reads answer 410 gone rather than 404.
