@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { defaultSandboxOptions } from '../../src/sandbox/sandbox-server';
 import { inspectRedis, startTestServer, type TestServer, useSharedServer } from '../support/harness';
-import { Applicant, decideInWidget } from '../support/applicant';
+import { Applicant } from '../support/applicant';
 
 /**
  * What the real provider may do differently from the sandbox's defaults (docs/finx-api.md), each switched
@@ -48,7 +48,7 @@ async function iframeFlow(target: TestServer, decision: 'approve' | 'cancel') {
 
 async function redirectFlow(target: TestServer, decision: 'approve' | 'cancel') {
   const applicant = new Applicant(target.url);
-  const callback = await decideInWidget(await applicant.start(), decision);
+  const callback = await applicant.decideInWidget(await applicant.start(), decision);
   return { applicant, callback, back: await applicant.callback(callback) };
 }
 

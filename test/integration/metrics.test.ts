@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { startTestSandbox, startTestServer, type TestServer } from '../support/harness';
 import { lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
-import { Applicant, decideInWidget } from '../support/applicant';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: TestServer | undefined;
@@ -65,8 +65,8 @@ describe('GET /metrics', () => {
     const applicant = new Applicant(server.url);
     await applicant.callback(await applicant.startAndApprove());
     await applicant.poll(['ready']);
-    await applicant.callback(await decideInWidget(await applicant.start(), 'cancel'));
-    await applicant.callback(await decideInWidget(await applicant.start(), 'fail'));
+    await applicant.callback(await applicant.decideInWidget(await applicant.start(), 'cancel'));
+    await applicant.callback(await applicant.decideInWidget(await applicant.start(), 'fail'));
     await applicant.get('/api/verification').expect(200);
 
     const res = await applicant.get('/metrics').expect(200);

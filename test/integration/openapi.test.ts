@@ -5,7 +5,7 @@ import type { Response } from 'supertest';
 import { useSharedServer } from '../support/harness';
 import { lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
 import { startWebhookSetup, waitUntil } from '../integrator/webhook-support';
-import { Applicant, decideInWidget } from '../support/applicant';
+import { Applicant } from '../support/applicant';
 
 const shared = useSharedServer();
 let spec: {
@@ -105,7 +105,7 @@ describe('openapi.yaml describes what the server really answers', () => {
     );
 
     const cancelled = await json(applicant.post('/api/verification')).send({});
-    const cancel = await decideInWidget(cancelled.body.location, 'cancel');
+    const cancel = await applicant.decideInWidget(cancelled.body.location, 'cancel');
     conforms(
       'post',
       '/api/verification/callback',
@@ -113,7 +113,7 @@ describe('openapi.yaml describes what the server really answers', () => {
     );
     conforms('get', '/api/verification', await applicant.get('/api/verification'));
     const failed = await json(applicant.post('/api/verification')).send({});
-    const fail = await decideInWidget(failed.body.location, 'fail');
+    const fail = await applicant.decideInWidget(failed.body.location, 'fail');
     conforms(
       'post',
       '/api/verification/callback',

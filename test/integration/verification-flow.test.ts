@@ -10,7 +10,7 @@ import {
   type TestServer,
   holdsData,
 } from '../support/harness';
-import { Applicant, decideInWidget } from '../support/applicant';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -103,7 +103,7 @@ describe('the whole flow', () => {
 
   it('cancel: the browser comes back with verification=cancelled and nothing is exchanged', async () => {
     const applicant = new Applicant(server.url);
-    const callback = await decideInWidget(await applicant.start(), 'cancel');
+    const callback = await applicant.decideInWidget(await applicant.start(), 'cancel');
     expect(await applicant.callback(callback)).toBe('/?verification=cancelled');
     const poll = await applicant.get('/api/verification').expect(200);
     expect(poll.body).toEqual({ status: 'cancelled', report: null, error: null });
@@ -114,7 +114,7 @@ describe('the whole flow', () => {
 
   it('fail: the browser comes back with verification=failed and a reason', async () => {
     const applicant = new Applicant(server.url);
-    const callback = await decideInWidget(await applicant.start(), 'fail');
+    const callback = await applicant.decideInWidget(await applicant.start(), 'fail');
     expect(await applicant.callback(callback)).toBe('/?verification=failed&reason=bank_connection_failed');
     const poll = await applicant.get('/api/verification').expect(200);
     expect(poll.body).toMatchObject({

@@ -10,10 +10,10 @@ import request from 'supertest';
  *   expect(await applicant.callback(back)).toBe('/?verification=completed');
  *   const ready = await applicant.poll(['ready']);
  *
- * or all but the poll at once: `await applicant.completeFlow()` (`cancelFlow()` for a cancel). A
- * lender's start link starts the same way: `applicant.start(made.start_url)`. `applicant.at(other.url)` is the
- * same browser (the same cookie) at another instance; `get`/`post`/`delete`/`head` send anything
- * else with the cookie, as supertest requests.
+ * or all but the poll at once: `await applicant.completeFlow()` (`cancelFlow()` for a cancel).
+ * A lender's start link starts the same way: `applicant.start(made.start_url)`.
+ * `applicant.at(other.url)` is the same browser (the same cookie) at another instance;
+ * `get`/`post`/`delete`/`head` send anything else with the cookie, as supertest requests.
  */
 
 /** How a navigation from another site (the lender's page, an email) arrives. */
@@ -40,7 +40,7 @@ export function sessionCookieIn(setCookie: readonly string[] | string | undefine
 }
 
 /** What the sandbox widget's buttons do: the provider sends the browser back to the callback URL. */
-export async function decideInWidget(widget: string, decision: Decision): Promise<WidgetReturn> {
+async function decideInWidget(widget: string, decision: Decision): Promise<WidgetReturn> {
   const url = new URL(widget);
   const res = await fetch(new URL('/widget/complete', url.origin), {
     method: 'POST',
@@ -62,15 +62,15 @@ export async function decideInWidget(widget: string, decision: Decision): Promis
 }
 
 export class Applicant {
-  /** Shared by the views `at()` returns: one browser, one cookie, whichever instance it talks to. */
-  private readonly jar: { cookie: string | undefined };
+  /** Shared with the views `at()` returns: one browser, one cookie, whichever instance it talks to. */
+  private jar: { cookie: string | undefined };
 
+  /** A browser talking to `base`, with no session yet or the given `cookie` (`name=value`). */
   constructor(
     readonly base: string,
     cookie?: string,
-    jar?: { cookie: string | undefined },
   ) {
-    this.jar = jar ?? { cookie };
+    this.jar = { cookie };
   }
 
   /** The session cookie (`name=value`) the browser holds, if the server has set one. */
@@ -86,7 +86,9 @@ export class Applicant {
 
   /** The same browser, with the same cookie, talking to another instance. */
   at(base: string): Applicant {
-    return new Applicant(base, undefined, this.jar);
+    const same = new Applicant(base);
+    same.jar = this.jar;
+    return same;
   }
 
   get(path: string): request.Test {
@@ -118,14 +120,19 @@ export class Applicant {
     return res.headers.location as string;
   }
 
+  /** Presses a button in the widget (the provider's page, not our server); returns where it sends the browser back. */
+  decideInWidget(widget: string, decision: Decision): Promise<WidgetReturn> {
+    return decideInWidget(widget, decision);
+  }
+
   approveInWidget(widget: string): Promise<WidgetReturn> {
     return decideInWidget(widget, 'approve');
   }
 
   /** Comes back to the callback URL (a widget's return, or any URL); returns where the server redirects. */
-  async callback(back: WidgetReturn | string, headers: Record<string, string> = {}): Promise<string> {
+  async callback(back: WidgetReturn | string): Promise<string> {
     const url = new URL(typeof back === 'string' ? back : back.url, 'http://relative.invalid');
-    const res = await this.get(url.pathname + url.search).set(headers);
+    const res = await this.get(url.pathname + url.search);
     if (res.status !== 302) throw new Error(`callback answered ${res.status}: ${res.text}`);
     return res.headers.location as string;
   }
