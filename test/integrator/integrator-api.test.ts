@@ -1,14 +1,7 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { inspectRedis, startTestSandbox, startTestServer, sleep } from '../support/harness';
-import {
-  KEY_A,
-  KEY_B,
-  lenderWaitsFor,
-  startLenderServer,
-  startPath,
-  type LenderServer,
-} from './integrator-support';
-import { Applicant } from '../support/applicant';
+import { KEY_A, KEY_B, lenderWaitsFor, startLenderServer, type LenderServer } from './integrator-support';
+import { Applicant, NAVIGATE } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: LenderServer;
@@ -189,10 +182,9 @@ describe('the ticketed flow', () => {
   it('a used ticket sends a second browser back with ticket_used; the first one keeps its verification', async () => {
     const made = await create('app-replay');
     const first = new Applicant(server.url);
-    await first.get(startPath(made.start_url)).expect(302);
+    await first.start(made.start_url);
     const second = new Applicant(server.url);
-    const nav = await second.get(startPath(made.start_url)).set('sec-fetch-mode', 'navigate').expect(302);
-    expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_used');
+    expect(await second.start(made.start_url, NAVIGATE)).toBe('/?verification=failed&reason=ticket_used');
     const api = await second
       .post('/api/verification')
       .set('content-type', 'application/json')
@@ -205,31 +197,28 @@ describe('the ticketed flow', () => {
       'awaiting_user',
     );
     // The same browser may open its link again (a reload): a fresh widget link, same verification.
-    await first.get(startPath(made.start_url)).expect(302);
+    await first.start(made.start_url);
   });
 
   it('two browsers racing for one ticket: exactly one wins', async () => {
     const made = await create('app-race');
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        new Applicant(server.url).get(startPath(made.start_url)).set('sec-fetch-mode', 'navigate'),
-      ),
+      Array.from({ length: 6 }, () => new Applicant(server.url).start(made.start_url, NAVIGATE)),
     );
-    const won = answers.filter((a) => !String(a.headers.location).startsWith('/?verification=failed'));
+    const won = answers.filter((location) => !location.startsWith('/?verification=failed'));
     expect(won).toHaveLength(1);
     expect(
-      answers.filter((a) => a.headers.location === '/?verification=failed&reason=ticket_used'),
+      answers.filter((location) => location === '/?verification=failed&reason=ticket_used'),
     ).toHaveLength(5);
   });
 
   it('an unknown ticket is ticket_invalid, and a ticket of A never touches B', async () => {
     const a = await create('app-a');
     const b = await create('app-b');
-    const nav = await new Applicant(server.url)
-      .get('/verification/start?ticket=' + 'x'.repeat(32))
-      .set('sec-fetch-mode', 'navigate');
-    expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_invalid');
-    await new Applicant(server.url).get(startPath(a.start_url)).expect(302);
+    expect(await new Applicant(server.url).start('?ticket=' + 'x'.repeat(32), NAVIGATE)).toBe(
+      '/?verification=failed&reason=ticket_invalid',
+    );
+    await new Applicant(server.url).start(a.start_url);
     expect((await server.lender().get(`/verifications/${a.id}`)).body.status).toBe('awaiting_user');
     expect((await server.lender().get(`/verifications/${b.id}`)).body.status).toBe('created');
   });
@@ -241,10 +230,9 @@ describe('the ticketed flow', () => {
       const made = (await clocked.lender().post('/verifications', { reference: 'app-late' }).expect(201))
         .body;
       offset = 3601_000;
-      const nav = await new Applicant(clocked.url)
-        .get(startPath(made.start_url))
-        .set('sec-fetch-mode', 'navigate');
-      expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_expired');
+      expect(await new Applicant(clocked.url).start(made.start_url, NAVIGATE)).toBe(
+        '/?verification=failed&reason=ticket_expired',
+      );
       const read = await clocked.lender().get(`/verifications/${made.id}`).expect(200);
       expect(read.body).toMatchObject({ status: 'expired', error: 'ticket_expired' });
     } finally {
@@ -300,10 +288,9 @@ describe('DELETE /integrator/v1/verifications/{id}', () => {
     const poll = await applicant.get('/api/verification').expect(200);
     expect(['none', 'expired']).toContain(poll.body.status);
     // Its start link is void too.
-    const nav = await new Applicant(server.url)
-      .get(startPath(made.start_url))
-      .set('sec-fetch-mode', 'navigate');
-    expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_invalid');
+    expect(await new Applicant(server.url).start(made.start_url, NAVIGATE)).toBe(
+      '/?verification=failed&reason=ticket_invalid',
+    );
   });
 
   it('answers 404 for an id that never existed', async () => {
@@ -325,10 +312,9 @@ describe('REQUIRE_START_TICKET=true', () => {
         .send({});
       expect(api.status).toBe(403);
       expect(api.body.error.code).toBe('ticket_required');
-      const nav = await new Applicant(strict.url)
-        .get('/verification/start')
-        .set('sec-fetch-mode', 'navigate');
-      expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_required');
+      expect(await new Applicant(strict.url).start('', NAVIGATE)).toBe(
+        '/?verification=failed&reason=ticket_required',
+      );
       const made = (await strict.lender().post('/verifications', { reference: 'strict-1' }).expect(201)).body;
       const applicant = new Applicant(strict.url);
       const res = await applicant

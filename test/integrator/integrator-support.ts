@@ -43,12 +43,6 @@ export async function startLenderServer(
   });
 }
 
-/** The path and query of a start_url, for a supertest applicant of the same server. */
-export const startPath = (startUrl: string) => {
-  const u = new URL(startUrl);
-  return u.pathname + u.search;
-};
-
 /** Reads the verification through the API until it has one of these statuses. */
 export async function lenderWaitsFor(
   server: LenderServer,

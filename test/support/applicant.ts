@@ -18,6 +18,8 @@ import request from 'supertest';
 
 /** How a navigation from another site (the lender's page, an email) arrives. */
 export const CROSS_SITE = { 'sec-fetch-site': 'cross-site' };
+/** A top-level navigation: the server answers its errors with a redirect back to the page, not JSON. */
+export const NAVIGATE = { 'sec-fetch-mode': 'navigate' };
 
 export type Decision = 'approve' | 'cancel' | 'fail';
 
@@ -105,7 +107,8 @@ export class Applicant {
   }
 
   /**
-   * Opens /verification/start; returns the widget the server redirects to. `from` is the query of the
+   * Opens /verification/start; returns where the server redirects: the widget, or back to the page
+   * with a reason when it refuses (a navigation, see NAVIGATE). `from` is the query of the
    * applicant's own page's start (`?language=de`), or a lender's start link (`http…/verification/start?…`),
    * opened where it points, as a cross-site navigation from the lender's page.
    */
