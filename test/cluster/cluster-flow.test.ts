@@ -2,16 +2,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { buildIncomeReport } from '../../src/sandbox/income-report';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  decideInWidget,
-  followCallback,
-  pollUntil,
-  startFlow,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-  holdsData,
-} from '../support/harness';
+import { startTestSandbox, startTestServer, type TestServer, holdsData } from '../support/harness';
 import {
   inspectCluster,
   startRedisCluster,
@@ -19,7 +10,8 @@ import {
   type RedisCluster,
 } from '../support/redis-cluster';
 import { concurrentPollsAcrossInstances } from '../support/scenarios';
-import { KEY_A, applicantApproves } from '../integrator/integrator-support';
+import { KEY_A } from '../integrator/integrator-support';
+import { Applicant } from '../support/applicant';
 
 /**
  * The whole flow on a real 3-master Redis Cluster: every multi-key script must stay within one hash
@@ -80,15 +72,6 @@ const nonSessionKeys = async (prefix: string) =>
   (await dataKeys(prefix)).filter((k) => !k.includes(':sess:'));
 const verificationKeys = async (prefix: string) => (await dataKeys(prefix)).filter((k) => k.includes('{v:'));
 
-/** The session cookie ("bff.sid=…") a response sets, or the one sent before when it sets none. */
-function sessionCookie(res: request.Response, previous?: string): string {
-  const setCookie = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  const cookie = setCookie.map((c) => c.split(';')[0] as string).find((c) => c.startsWith('bff.sid='));
-  if (cookie) return cookie;
-  if (previous) return previous;
-  throw new Error(`no session cookie in the response (status ${res.status})`);
-}
-
 describe('on a 3-master Redis Cluster', () => {
   it('the server really talks to the cluster, and /readyz is 200', async () => {
     const server = await startOnCluster();
@@ -100,14 +83,13 @@ describe('on a 3-master Redis Cluster', () => {
 
   it('start → widget approve → callback → ready with the right report; the verification keys share one hash slot; DELETE removes them all', async () => {
     const server = await startOnCluster();
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent), 'approve');
-    const flowId = new URL(callback).searchParams.get('flow_id') as string;
-    expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove();
+    expect(await applicant.callback(callback)).toBe('/?verification=completed');
 
-    const ready = await pollUntil(agent, ['ready']);
+    const ready = await applicant.poll(['ready']);
     expect(ready.body.error).toBeNull();
-    expect(ready.body.report).toEqual(buildIncomeReport(flowId, 12));
+    expect(ready.body.report).toEqual(buildIncomeReport(callback.flowId, 12));
 
     // meta and report of the one verification, all tagged {v:<id>}, all in one slot on one master.
     // The tokens (same tag) went in the same script that stored the report: one-time access.
@@ -125,33 +107,33 @@ describe('on a 3-master Redis Cluster', () => {
     // The session lives in the cluster too (connect-redis through the cluster client).
     expect((await dataKeys(server.prefix)).filter((k) => k.includes(':sess:'))).toHaveLength(1);
 
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(await nonSessionKeys(server.prefix)).toEqual([]);
-    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('none');
+    expect((await applicant.get('/api/verification').expect(200)).body.status).toBe('none');
   });
 
   it('DELETE of a pending flow removes its flow record (another slot) and its meta', async () => {
     const server = await startOnCluster();
-    const agent = server.agent();
-    await startFlow(agent);
+    const applicant = new Applicant(server.url);
+    await applicant.start();
     const pending = await nonSessionKeys(server.prefix);
     expect(pending.some((k) => k.includes(':flow:'))).toBe(true);
     expect(pending.some((k) => k.endsWith(':meta'))).toBe(true);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(await nonSessionKeys(server.prefix)).toEqual([]);
   });
 
   it('several verifications at once, spread over the masters, all complete', async () => {
     const server = await startOnCluster();
-    const agents = Array.from({ length: 6 }, () => server.agent());
+    const applicants = Array.from({ length: 6 }, () => new Applicant(server.url));
     const flowIds = await Promise.all(
-      agents.map(async (agent) => {
-        const callback = await decideInWidget(await startFlow(agent), 'approve');
-        expect(await followCallback(agent, callback)).toBe('/?verification=completed');
-        return new URL(callback).searchParams.get('flow_id') as string;
+      applicants.map(async (applicant) => {
+        const callback = await applicant.startAndApprove();
+        expect(await applicant.callback(callback)).toBe('/?verification=completed');
+        return callback.flowId;
       }),
     );
-    const reports = await Promise.all(agents.map((agent) => pollUntil(agent, ['ready'])));
+    const reports = await Promise.all(applicants.map((applicant) => applicant.poll(['ready'])));
     reports.forEach((res, i) => expect(res.body.report).toEqual(buildIncomeReport(flowIds[i] as string, 12)));
 
     // Each verification keeps to its own slot.
@@ -172,34 +154,22 @@ describe('on a 3-master Redis Cluster', () => {
     const b = await startOnCluster({ prefix, env: { PUBLIC_BASE_URL: a.url } });
     expect(b.prefix).toBe(a.prefix);
 
-    const start = await request(a.url).get('/verification/start').expect(302);
-    const before = sessionCookie(start);
-    const callback = new URL(await decideInWidget(start.headers.location as string, 'approve'));
-    const flowId = callback.searchParams.get('flow_id') as string;
+    const applicant = new Applicant(a.url);
+    const callback = await applicant.startAndApprove();
+    const before = applicant.session;
 
-    const done = await request(b.url)
-      .get(callback.pathname + callback.search)
-      .set('Cookie', before)
-      .expect(302);
-    expect(done.headers.location).toBe('/?verification=completed');
-    const cookie = sessionCookie(done, before);
-    expect(cookie).not.toBe(before); // regenerated on completion
+    expect(await applicant.at(b.url).callback(callback)).toBe('/?verification=completed');
+    expect(applicant.session).not.toBe(before); // regenerated on completion
 
-    const deadline = Date.now() + 10_000;
-    let body: { status: string; report: unknown } = { status: '', report: null };
-    while (body.status !== 'ready' && Date.now() < deadline) {
-      body = (await request(a.url).get('/api/verification').set('Cookie', cookie).expect(200)).body;
-      if (body.status !== 'ready') await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(body.status).toBe('ready');
-    expect(body.report).toEqual(buildIncomeReport(flowId, 12));
-    const fromB = await request(b.url).get('/api/verification').set('Cookie', cookie).expect(200);
+    const { body } = await applicant.poll(['ready']);
+    expect(body.report).toEqual(buildIncomeReport(callback.flowId, 12));
+    const fromB = await applicant.at(b.url).get('/api/verification').expect(200);
     expect(fromB.body).toEqual(body);
 
     // The old session id was destroyed in the cluster: it no longer shows the verification.
-    expect(
-      (await request(b.url).get('/api/verification').set('Cookie', before).expect(200)).body.status,
-    ).toBe('none');
+    expect((await new Applicant(b.url, before).get('/api/verification').expect(200)).body.status).toBe(
+      'none',
+    );
     await request(b.url).get('/readyz').expect(200, { status: 'ready' });
   });
 
@@ -207,23 +177,24 @@ describe('on a 3-master Redis Cluster', () => {
     const prefix = `test:${randomBytes(6).toString('hex')}:`;
     const a = await startOnCluster({ prefix, env: { POLL_MAX_WAIT_S: '10' } });
     const b = await startOnCluster({ prefix, env: { PUBLIC_BASE_URL: a.url } });
-    const start = await request(a.url).get('/verification/start').expect(302);
-    const cookie = sessionCookie(start);
-    const pending = await request(a.url).get('/api/verification').set('Cookie', cookie).expect(200);
+    const applicant = new Applicant(a.url);
+    const widget = await applicant.start();
+    const pending = await applicant.get('/api/verification').expect(200);
     expect(pending.body.status).toBe('awaiting_user');
     const t0 = Date.now();
+    // fetch, so that the poll is on its way while the callback is sent.
     const held = fetch(`${a.url}/api/verification`, {
-      headers: { cookie, prefer: 'wait=10', 'if-none-match': pending.headers.etag as string },
+      headers: {
+        cookie: applicant.session,
+        prefer: 'wait=10',
+        'if-none-match': pending.headers.etag as string,
+      },
     });
     const deadline = Date.now() + 2000;
     while (a.runtime.waiting.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(a.runtime.waiting.size).toBe(1);
 
-    const callback = new URL(await decideInWidget(start.headers.location as string, 'approve'));
-    await request(b.url)
-      .get(callback.pathname + callback.search)
-      .set('Cookie', cookie)
-      .expect(302);
+    await applicant.at(b.url).callback(await applicant.approveInWidget(widget));
     const res = await held;
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(res.status).toBe(200);
@@ -241,7 +212,7 @@ describe('the lender side on the cluster', () => {
       .set({ ...auth, 'content-type': 'application/json' })
       .send({ reference: 'cluster-1' })
       .expect(201);
-    const flowId = await applicantApproves(server.agent(), made.body.start_url);
+    const { flowId } = await new Applicant(server.url).completeFlow(made.body.start_url);
     const deadline = Date.now() + 10_000;
     let status = '';
     while (Date.now() < deadline) {

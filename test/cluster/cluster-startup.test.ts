@@ -1,16 +1,9 @@
 import request from 'supertest';
 import { buildIncomeReport } from '../../src/sandbox/income-report';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  decideInWidget,
-  followCallback,
-  pollUntil,
-  startFlow,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
+import { startTestSandbox, startTestServer, type TestServer } from '../support/harness';
 import { freePorts, startRedisCluster, type RedisCluster } from '../support/redis-cluster';
+import { Applicant } from '../support/applicant';
 
 /**
  * A server started before its Redis Cluster exists (a deployment where the cluster is created after
@@ -53,12 +46,10 @@ it('answers 503 while the cluster is missing, then serves the whole flow once it
   expect(ready).toBe(200);
   expect(server.runtime.redis?.isReady()).toBe(true);
 
-  const agent = server.agent();
-  const callback = await decideInWidget(await startFlow(agent), 'approve');
-  expect(await followCallback(agent, callback)).toBe('/?verification=completed');
-  const done = await pollUntil(agent, ['ready']);
-  expect(done.body.report).toEqual(
-    buildIncomeReport(new URL(callback).searchParams.get('flow_id') as string, 12),
-  );
+  const applicant = new Applicant(server.url);
+  const callback = await applicant.startAndApprove();
+  expect(await applicant.callback(callback)).toBe('/?verification=completed');
+  const done = await applicant.poll(['ready']);
+  expect(done.body.report).toEqual(buildIncomeReport(callback.flowId, 12));
   expect(server.logs.text()).toContain('redis connection restored');
 }, 40_000);

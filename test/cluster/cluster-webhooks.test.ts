@@ -7,14 +7,13 @@ import {
   type ClusterInspector,
   type RedisCluster,
 } from '../support/redis-cluster';
-import { applicantApproves } from '../integrator/integrator-support';
 import {
-  applicantCancels,
   createVerification,
   startWebhookSetup,
   waitUntil,
   type WebhookSetup,
 } from '../integrator/webhook-support';
+import { Applicant } from '../support/applicant';
 
 // The webhook event log's scripts span several keys: they must share one hash slot ({events}), and
 // the delivery job runs on BullMQ over the cluster like the report job.
@@ -49,9 +48,9 @@ describe('webhooks on a 3-master Redis Cluster', () => {
     });
     const { server, receiver } = setup;
     const made = await createVerification(server, 'cluster-1');
-    await applicantApproves(server.agent(), made.start_url);
+    await new Applicant(server.url).completeFlow(made.start_url);
     const other = await createVerification(server, 'cluster-2');
-    await applicantCancels(server.agent(), other.start_url);
+    await new Applicant(server.url).cancelFlow(other.start_url);
     const ids = [webhookIdFor(made.id, 'ready'), webhookIdFor(other.id, 'cancelled')];
     await waitUntil('both delivered', () =>
       ids.every((id) => receiver.deliveries.some((d) => d.webhookId === id && d.status === 204)),

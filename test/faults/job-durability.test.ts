@@ -1,9 +1,9 @@
 import type { Child } from '../../bench/processes';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { CookieBrowser } from '../support/scenarios';
-import { decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { sleep, startTestSandbox } from '../support/harness';
 import { integratorCall, startServerProcess } from '../support/server-process';
 import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
+import { Applicant } from '../support/applicant';
 
 // Real processes killed with SIGKILL: the report job must live in Redis, not in a process.
 jest.setTimeout(90_000);
@@ -38,13 +38,7 @@ describe('the report job outlives every instance', () => {
     const made = (await (
       await api(first.url, '/verifications', { method: 'POST', body: '{"reference":"kill-1"}' })
     ).json()) as { id: string; start_url: string };
-    const browser = new CookieBrowser();
-    const start = await browser.get(made.start_url);
-    expect(start.status).toBe(302);
-    const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
-    const flowId = callback.searchParams.get('flow_id') as string;
-    const back = await browser.get(`${first.url}${callback.pathname}${callback.search}`);
-    expect(back.headers.get('location')).toBe('/?verification=completed');
+    const { flowId } = await new Applicant(first.url).completeFlow(made.start_url);
     // The report is not ready for 3 s: the job is waiting in Redis when the process dies.
     first.signal('SIGKILL');
     await sleep(3500);

@@ -2,11 +2,11 @@ import type { Child } from '../../bench/processes';
 import { startDemoReceiver, type DemoReceiver } from '../../src/integrator/demo-webhook-receiver';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { CookieBrowser } from '../support/scenarios';
-import { decideInWidget, sleep, startTestSandbox } from '../support/harness';
+import { sleep, startTestSandbox } from '../support/harness';
 import { integratorCall, startServerProcess } from '../support/server-process';
 import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { SECRET, waitUntil } from '../integrator/webhook-support';
+import { Applicant } from '../support/applicant';
 
 // Real processes killed with SIGKILL and a real Redis (AOF, fsync always) stopped and started again:
 // a delivery lives in Redis, not in a process.
@@ -56,11 +56,7 @@ async function endedVerification(base: string, reference: string): Promise<strin
   const made = (await (
     await api(base, '/verifications', { method: 'POST', body: JSON.stringify({ reference }) })
   ).json()) as { id: string; start_url: string };
-  const browser = new CookieBrowser();
-  const start = await browser.get(made.start_url);
-  const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'cancel'));
-  const back = await browser.get(`${base}${callback.pathname}${callback.search}`);
-  expect(back.headers.get('location')).toBe('/?verification=cancelled');
+  await new Applicant(base).cancelFlow(made.start_url);
   return webhookIdFor(made.id, 'cancelled');
 }
 

@@ -1,15 +1,9 @@
+import request from 'supertest';
 import crypto from 'node:crypto';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  decideInWidget,
-  followCallback,
-  pollUntil,
-  startFlow,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
-import { applicantApproves, lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
+import { startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import { lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: TestServer | undefined;
@@ -42,9 +36,9 @@ describe('GET /metrics', () => {
         .lender()
         .get('/verifications/ver_' + 'A'.repeat(22))
         .expect(404);
-      await applicantApproves(lender.agent(), made.start_url);
+      await new Applicant(lender.url).completeFlow(made.start_url);
       await lenderWaitsFor(lender, made.id, ['ready']);
-      const text = (await lender.agent().get('/metrics').expect(200)).text;
+      const text = (await request(lender.url).get('/metrics').expect(200)).text;
       expect(sample(text, 'bff_jobs_total', 'job="verification",outcome="retry"')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'bff_jobs_total', 'job="verification",outcome="done"')).toBeGreaterThanOrEqual(1);
       expect(
@@ -68,14 +62,14 @@ describe('GET /metrics', () => {
 
   it('a full flow, a cancel and a failure move the funnel counters as expected', async () => {
     server = await startTestServer({ sandbox });
-    const agent = server.agent();
-    await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'));
-    await pollUntil(agent, ['ready']);
-    await followCallback(agent, await decideInWidget(await startFlow(agent), 'cancel'));
-    await followCallback(agent, await decideInWidget(await startFlow(agent), 'fail'));
-    await agent.get('/api/verification').expect(200);
+    const applicant = new Applicant(server.url);
+    await applicant.callback(await applicant.startAndApprove());
+    await applicant.poll(['ready']);
+    await applicant.callback(await applicant.decideInWidget(await applicant.start(), 'cancel'));
+    await applicant.callback(await applicant.decideInWidget(await applicant.start(), 'fail'));
+    await applicant.get('/api/verification').expect(200);
 
-    const res = await agent.get('/metrics').expect(200);
+    const res = await applicant.get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const text = res.text;
     const event = (e: string) => sample(text, 'bff_verification_events_total', `event="${e}"`);
@@ -101,10 +95,16 @@ describe('GET /metrics', () => {
 
   it('with METRICS_TOKEN set, answers only to the bearer token', async () => {
     server = await startTestServer({ sandbox, env: { METRICS_TOKEN: 'metrics-token-0123456789' } });
-    const refused = await server.agent().get('/metrics').expect(401);
+    const refused = await request(server.url).get('/metrics').expect(401);
     expect(refused.body.error.code).toBe('unauthorized');
-    await server.agent().get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
-    await server.agent().get('/metrics').set('Authorization', 'Bearer metrics-token-0123456789').expect(200);
+    await request(server.url)
+      .get('/metrics')
+      .set('Authorization', 'Bearer wrong-token-0123456789')
+      .expect(401);
+    await request(server.url)
+      .get('/metrics')
+      .set('Authorization', 'Bearer metrics-token-0123456789')
+      .expect(200);
   });
 
   it('compares the token in constant time over equal-length digests, whatever length is sent (B15)', async () => {
@@ -116,7 +116,7 @@ describe('GET /metrics', () => {
     });
     try {
       for (const given of ['', 'Bearer x', `Bearer ${'y'.repeat(500)}`, 'Bearer metrics-token-0123456789']) {
-        await server.agent().get('/metrics').set('Authorization', given);
+        await request(server.url).get('/metrics').set('Authorization', given);
       }
     } finally {
       spy.mockRestore();
@@ -138,6 +138,6 @@ describe('GET /metrics', () => {
         FINX_API_URL: sandbox.url.replace('http:', 'https:'),
       },
     });
-    await server.agent().get('/metrics').expect(404);
+    await request(server.url).get('/metrics').expect(404);
   });
 });

@@ -1,19 +1,13 @@
+import request from 'supertest';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Response } from 'supertest';
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  decideInWidget,
-  pollUntil,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
-import { applicantApproves, lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
-import { applicantCancels, startWebhookSetup, waitUntil } from '../integrator/webhook-support';
+import { useSharedServer } from '../support/harness';
+import { lenderWaitsFor, startLenderServer } from '../integrator/integrator-support';
+import { startWebhookSetup, waitUntil } from '../integrator/webhook-support';
+import { Applicant } from '../support/applicant';
 
-let sandbox: Sandbox;
-let server: TestServer;
+const shared = useSharedServer();
 let spec: {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
 };
@@ -21,14 +15,8 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  server = await startTestServer({ sandbox });
-  spec = (await server.agent().get('/openapi.json').expect(200)).body;
+  spec = (await request(shared.server.url).get('/openapi.json').expect(200)).body;
   ajv.addSchema(spec, 'openapi');
-});
-afterAll(async () => {
-  await server.close();
-  await sandbox.close();
 });
 
 const checked: string[] = [];
@@ -64,78 +52,84 @@ describe('openapi.yaml describes what the server really answers', () => {
   });
 
   it('validates the real responses of full, cancelled and failed flows and of errors', async () => {
-    const agent = server.agent();
-    const json = (r: ReturnType<typeof agent.post>) => r.set('Content-Type', 'application/json');
+    const applicant = new Applicant(shared.server.url);
+    const json = (r: ReturnType<typeof applicant.post>) => r.set('Content-Type', 'application/json');
 
-    conforms('get', '/api/verification', await agent.get('/api/verification'));
-    conforms('get', '/healthz', await agent.get('/healthz'));
-    conforms('get', '/readyz', await agent.get('/readyz'));
-    conforms('get', '/verification/start', await agent.get('/verification/start?language=xx'));
-    conforms('post', '/api/verification', await json(agent.post('/api/verification')).send({ iban: 'DE00' }));
+    conforms('get', '/api/verification', await applicant.get('/api/verification'));
+    conforms('get', '/healthz', await applicant.get('/healthz'));
+    conforms('get', '/readyz', await applicant.get('/readyz'));
+    conforms('get', '/verification/start', await applicant.get('/verification/start?language=xx'));
     conforms(
       'post',
       '/api/verification',
-      await agent.post('/api/verification').set('Content-Type', 'text/plain').send('x'),
+      await json(applicant.post('/api/verification')).send({ iban: 'DE00' }),
     );
-    conforms('post', '/api/verification', await json(agent.post('/api/verification')).send('{"oops'));
+    conforms(
+      'post',
+      '/api/verification',
+      await applicant.post('/api/verification').set('Content-Type', 'text/plain').send('x'),
+    );
+    conforms('post', '/api/verification', await json(applicant.post('/api/verification')).send('{"oops'));
     conforms(
       'post',
       '/api/verification/callback',
-      await json(agent.post('/api/verification/callback')).send({ state: 'x', success: 'true', code: 'c' }),
+      await json(applicant.post('/api/verification/callback')).send({
+        state: 'x',
+        success: 'true',
+        code: 'c',
+      }),
     );
 
-    const created = await json(agent.post('/api/verification')).send({ language: 'en' });
+    const created = await json(applicant.post('/api/verification')).send({ language: 'en' });
     conforms('post', '/api/verification', created);
-    const pending = await agent.get('/api/verification');
+    const pending = await applicant.get('/api/verification');
     conforms('get', '/api/verification', pending);
     // A held poll that ends by its wait: 304 with the documented Preference-Applied.
-    const held = await agent
+    const held = await applicant
       .get('/api/verification')
       .set('Prefer', 'wait=1')
       .set('If-None-Match', pending.headers.etag as string);
     conforms('get', '/api/verification', held);
     expect(held.status).toBe(304);
     expect(held.headers['preference-applied']).toMatch(/^wait=[0-9]+$/);
-    const callback = new URL(await decideInWidget(created.body.location, 'approve'));
-    const done = await json(agent.post('/api/verification/callback')).send(
-      Object.fromEntries(callback.searchParams),
-    );
+    const callback = await applicant.approveInWidget(created.body.location);
+    const done = await json(applicant.post('/api/verification/callback')).send(callback.params);
     conforms('post', '/api/verification/callback', done);
-    conforms('get', '/api/verification', await agent.get('/api/verification'));
-    const ready = await pollUntil(agent, ['ready']);
+    conforms('get', '/api/verification', await applicant.get('/api/verification'));
+    const ready = await applicant.poll(['ready']);
     conforms('get', '/api/verification', ready);
     conforms(
       'get',
       '/api/verification',
-      await agent.get('/api/verification').set('If-None-Match', ready.headers.etag as string),
+      await applicant.get('/api/verification').set('If-None-Match', ready.headers.etag as string),
     );
 
-    const cancelled = await json(agent.post('/api/verification')).send({});
-    const cancel = new URL(await decideInWidget(cancelled.body.location, 'cancel'));
+    const cancelled = await json(applicant.post('/api/verification')).send({});
+    const cancel = await applicant.decideInWidget(cancelled.body.location, 'cancel');
     conforms(
       'post',
       '/api/verification/callback',
-      await json(agent.post('/api/verification/callback')).send(Object.fromEntries(cancel.searchParams)),
+      await json(applicant.post('/api/verification/callback')).send(cancel.params),
     );
-    conforms('get', '/api/verification', await agent.get('/api/verification'));
-    const failed = await json(agent.post('/api/verification')).send({});
-    const fail = new URL(await decideInWidget(failed.body.location, 'fail'));
+    conforms('get', '/api/verification', await applicant.get('/api/verification'));
+    const failed = await json(applicant.post('/api/verification')).send({});
+    const fail = await applicant.decideInWidget(failed.body.location, 'fail');
     conforms(
       'post',
       '/api/verification/callback',
-      await json(agent.post('/api/verification/callback')).send(Object.fromEntries(fail.searchParams)),
+      await json(applicant.post('/api/verification/callback')).send(fail.params),
     );
-    conforms('get', '/api/verification', await agent.get('/api/verification'));
-    conforms('get', '/callback', await agent.get('/callback?state=nope&success=true&code=x'));
-    conforms('delete', '/api/verification', await agent.delete('/api/verification'));
-    conforms('delete', '/api/verification', await json(agent.delete('/api/verification')));
-    conforms('get', '/api/verification', await agent.get('/api/verification'));
+    conforms('get', '/api/verification', await applicant.get('/api/verification'));
+    conforms('get', '/callback', await applicant.get('/callback?state=nope&success=true&code=x'));
+    conforms('delete', '/api/verification', await applicant.delete('/api/verification'));
+    conforms('delete', '/api/verification', await json(applicant.delete('/api/verification')));
+    conforms('get', '/api/verification', await applicant.get('/api/verification'));
 
     expect(new Set(checked).size).toBeGreaterThanOrEqual(13);
   });
 
   it('validates the real answers of the integrator API', async () => {
-    const lenderServer = await startLenderServer(sandbox);
+    const lenderServer = await startLenderServer(shared.sandbox);
     try {
       const api = lenderServer.lender();
       const made = await api.post('/verifications', { reference: 'oa-1', language: 'de' });
@@ -159,7 +153,7 @@ describe('openapi.yaml describes what the server really answers', () => {
         '/integrator/v1/verifications/{id}/report',
         await api.get(`/verifications/${id}/report`),
       );
-      await applicantApproves(lenderServer.agent(), made.body.start_url);
+      await new Applicant(lenderServer.url).completeFlow(made.body.start_url);
       await lenderWaitsFor(lenderServer, id, ['ready']);
       conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${id}`));
       conforms(
@@ -182,7 +176,7 @@ describe('openapi.yaml describes what the server really answers', () => {
         '/integrator/v1/verifications/{id}/report-refresh',
         await api.post(`/verifications/${ongoingId}/report-refresh`, {}),
       );
-      await applicantApproves(lenderServer.agent(), ongoing.body.start_url);
+      await new Applicant(lenderServer.url).completeFlow(ongoing.body.start_url);
       await lenderWaitsFor(lenderServer, ongoingId, ['ready']);
       conforms('get', '/integrator/v1/verifications/{id}', await api.get(`/verifications/${ongoingId}`));
       const refresh = await api.post(`/verifications/${ongoingId}/report-refresh`, {});
@@ -216,7 +210,7 @@ describe('openapi.yaml describes what the server really answers', () => {
   });
 
   it('validates the webhook routes and the body and headers of a real delivery (OpenAPI 3.1 webhooks)', async () => {
-    const setup = await startWebhookSetup(sandbox, {
+    const setup = await startWebhookSetup(shared.sandbox, {
       env: { WEBHOOK_RETRY_SCHEDULE_S: '0.2' },
       receiver: { respond: (d) => ({ status: JSON.parse(d.body).data.reference === 'oa-dead' ? 500 : 204 }) },
     });
@@ -224,9 +218,9 @@ describe('openapi.yaml describes what the server really answers', () => {
       const api = setup.server.lender();
       conforms('get', '/integrator/v1/events', await api.get('/events'));
       const made = await api.post('/verifications', { reference: 'oa-wh' });
-      await applicantApproves(setup.server.agent(), made.body.start_url);
+      await new Applicant(setup.server.url).completeFlow(made.body.start_url);
       const dead = await api.post('/verifications', { reference: 'oa-dead' });
-      await applicantCancels(setup.server.agent(), dead.body.start_url);
+      await new Applicant(setup.server.url).cancelFlow(dead.body.start_url);
       const failed = async () => api.get('/webhook-deliveries?status=failed');
       await waitUntil('a dead letter', async () => (await failed()).body.items.length === 1);
       await waitUntil('a delivery', () => setup.receiver.deliveries.some((d) => d.status === 204));

@@ -1,40 +1,19 @@
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { createPrivateRedis, type PrivateRedis } from '../support/private-redis';
-import {
-  HIGH_RATE_LIMITS,
-  decideInWidget,
-  followCallback,
-  pollUntil,
-  startFlow,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
-import { CookieBrowser } from '../support/scenarios';
+import { HIGH_RATE_LIMITS, startTestServer, type TestServer, useSharedServer } from '../support/harness';
+import { Applicant } from '../support/applicant';
 
 /**
  * The poll handler answers every GET of /api/verification outside Express. Its answers must carry
  * what the Express app's answers carry: the same security headers, the same error shape and
  * Retry-After, a kept incoming X-Request-Id.
  */
-let sandbox: Sandbox;
-let server: TestServer;
-
-beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  server = await startTestServer({
-    sandbox,
-    env: {
-      ...HIGH_RATE_LIMITS,
-      RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '20',
-      RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '1',
-      POLL_MAX_WAIT_S: '1',
-    },
-  });
-});
-afterAll(async () => {
-  await server.close();
-  await sandbox.close();
+const shared = useSharedServer({
+  env: {
+    ...HIGH_RATE_LIMITS,
+    RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '20',
+    RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '1',
+    POLL_MAX_WAIT_S: '1',
+  },
 });
 
 type Headers = Record<string, string>;
@@ -56,15 +35,15 @@ const comparable = (headers: Headers) => {
 const ID = 'parity-test-request-1';
 
 async function expressAnswer(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, init);
+  return fetch(`${shared.server.url}${path}`, init);
 }
 
 describe('GET /api/verification (the poll handler) answers like the Express app', () => {
   it('200 and 304: the security headers of every answer, the ETag, and an incoming X-Request-Id', async () => {
-    const agent = server.agent();
-    await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'));
-    await pollUntil(agent, ['ready']);
-    const ok = await agent.get('/api/verification').set('X-Request-Id', ID).expect(200);
+    const applicant = new Applicant(shared.server.url);
+    await applicant.callback(await applicant.startAndApprove());
+    await applicant.poll(['ready']);
+    const ok = await applicant.get('/api/verification').set('X-Request-Id', ID).expect(200);
     expect(ok.headers['x-request-id']).toBe(ID);
     expect(ok.headers['cache-control']).toBe('no-store');
     expect(ok.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -77,14 +56,14 @@ describe('GET /api/verification (the poll handler) answers like the Express app'
 
     // Every spelling the Express router would have matched, and HEAD, reach the same handler.
     for (const path of ['/API/verification', '/api/verification/']) {
-      const same = await agent.get(path).expect(200);
+      const same = await applicant.get(path).expect(200);
       expect(same.text).toBe(ok.text);
       expect(comparable(same.headers as Headers)).toEqual(comparable(ok.headers as Headers));
     }
-    const head = await agent.head('/api/verification').expect(200);
+    const head = await applicant.head('/api/verification').expect(200);
     expect(head.headers.etag).toBe(ok.headers.etag);
 
-    const notModified = await agent
+    const notModified = await applicant
       .get('/api/verification')
       .set('If-None-Match', ok.headers.etag as string)
       .set('X-Request-Id', 'bad id with spaces')
@@ -103,12 +82,12 @@ describe('GET /api/verification (the poll handler) answers like the Express app'
   });
 
   it('429: the poll limit, with Retry-After and the headers of an Express 429', async () => {
-    const browser = new CookieBrowser();
-    await browser.get(`${server.url}/verification/start`);
+    const applicant = new Applicant(shared.server.url);
+    await applicant.start();
     let limited: Response | undefined;
     for (let i = 0; i < 25 && !limited; i++) {
-      const res = await fetch(`${server.url}/api/verification`, {
-        headers: { cookie: browser.cookie ?? '', 'x-request-id': ID },
+      const res = await fetch(`${shared.server.url}/api/verification`, {
+        headers: { cookie: applicant.session, 'x-request-id': ID },
       });
       if (res.status === 429) limited = res;
     }
@@ -119,7 +98,7 @@ describe('GET /api/verification (the poll handler) answers like the Express app'
     expect(limited.headers.get('x-request-id')).toBe(ID);
     // The same browser's second start in the hour: Express' 429.
     const expressLimited = await expressAnswer('/verification/start', {
-      headers: { cookie: browser.cookie ?? '' },
+      headers: { cookie: applicant.session },
       redirect: 'manual',
     });
     expect(expressLimited.status).toBe(429);
@@ -129,14 +108,14 @@ describe('GET /api/verification (the poll handler) answers like the Express app'
   });
 
   it('long-poll answers (held, then 304 at the end of the wait) carry the same headers plus Preference-Applied', async () => {
-    const browser = new CookieBrowser();
-    await browser.get(`${server.url}/verification/start`);
-    const first = await fetch(`${server.url}/api/verification`, {
-      headers: { cookie: browser.cookie ?? '' },
+    const applicant = new Applicant(shared.server.url);
+    await applicant.start();
+    const first = await fetch(`${shared.server.url}/api/verification`, {
+      headers: { cookie: applicant.session },
     });
     const etag = first.headers.get('etag') as string;
-    const held = await fetch(`${server.url}/api/verification`, {
-      headers: { cookie: browser.cookie ?? '', prefer: 'wait=5', 'if-none-match': etag, 'x-request-id': ID },
+    const held = await fetch(`${shared.server.url}/api/verification`, {
+      headers: { cookie: applicant.session, prefer: 'wait=5', 'if-none-match': etag, 'x-request-id': ID },
     });
     expect(held.status).toBe(304);
     expect(held.headers.get('preference-applied')).toBe('wait=1');
@@ -156,7 +135,7 @@ describe('GET /api/verification while Redis is down', () => {
     redis = await createPrivateRedis();
     await redis.start();
     down = await startTestServer({
-      sandbox,
+      sandbox: shared.sandbox,
       env: {
         ...HIGH_RATE_LIMITS,
         REDIS_URL: redis.url,
@@ -172,11 +151,11 @@ describe('GET /api/verification while Redis is down', () => {
   });
 
   it('503 dependency_unavailable, counted in bff_store_errors_total, shaped like an Express 503', async () => {
-    const browser = new CookieBrowser();
-    await browser.get(`${down.url}/verification/start`);
+    const applicant = new Applicant(down.url);
+    await applicant.start();
     redis.stop();
     const poll = await fetch(`${down.url}/api/verification`, {
-      headers: { cookie: browser.cookie ?? '', 'x-request-id': ID },
+      headers: { cookie: applicant.session, 'x-request-id': ID },
     });
     expect(poll.status).toBe(503);
     expect(await poll.json()).toEqual({
@@ -189,7 +168,7 @@ describe('GET /api/verification while Redis is down', () => {
     expect(poll.headers.get('retry-after')).toBe('2');
     const viaExpress = await fetch(`${down.url}/api/verification`, {
       method: 'DELETE',
-      headers: { cookie: browser.cookie ?? '', 'content-type': 'application/json' },
+      headers: { cookie: applicant.session, 'content-type': 'application/json' },
     });
     expect(viaExpress.status).toBe(503);
     expect(comparable(headersOf(poll))).toEqual(comparable(headersOf(viaExpress)));

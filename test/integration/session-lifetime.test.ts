@@ -1,5 +1,6 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { sleep, startFlow, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import { sleep, startTestSandbox, startTestServer, type TestServer } from '../support/harness';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -15,22 +16,22 @@ afterAll(async () => {
 
 describe('session lifetimes', () => {
   it('an idle session ends after the idle lifetime', async () => {
-    const agent = server.agent();
-    await startFlow(agent);
-    expect((await agent.get('/api/verification')).body.status).toBe('awaiting_user');
+    const applicant = new Applicant(server.url);
+    await applicant.start();
+    expect((await applicant.get('/api/verification')).body.status).toBe('awaiting_user');
     await sleep(2300);
-    expect((await agent.get('/api/verification')).body.status).toBe('none');
+    expect((await applicant.get('/api/verification')).body.status).toBe('none');
   });
 
   it('activity keeps a session alive past the idle lifetime, but not past the absolute one', async () => {
-    const agent = server.agent();
-    await startFlow(agent);
+    const applicant = new Applicant(server.url);
+    await applicant.start();
     const started = Date.now();
     while (Date.now() - started < 3300) {
-      expect((await agent.get('/api/verification').expect(200)).body.status).toBe('awaiting_user');
+      expect((await applicant.get('/api/verification').expect(200)).body.status).toBe('awaiting_user');
       await sleep(300);
     }
     await sleep(Math.max(0, 4200 - (Date.now() - started)));
-    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('none');
+    expect((await applicant.get('/api/verification').expect(200)).body.status).toBe('none');
   }, 15_000);
 });

@@ -1,16 +1,13 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
-  decideInWidget,
-  followCallback,
   inspectRedis,
-  pollUntil,
-  startFlow,
   startTestSandbox,
   startTestServer,
   type TestServer,
   holdsData,
 } from '../support/harness';
-import { concurrentPollsAcrossInstances, CookieBrowser } from '../support/scenarios';
+import { concurrentPollsAcrossInstances } from '../support/scenarios';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let redis: Awaited<ReturnType<typeof inspectRedis>>;
@@ -42,12 +39,10 @@ async function server(env: Record<string, string> = {}, prefix?: string): Promis
 const dataKeys = async (prefix: string) =>
   (await redis.keysUnder(prefix)).filter((k) => !k.includes(':rl:') && !k.includes(':sess:') && holdsData(k));
 
-async function completedAgent(s: TestServer) {
-  const agent = s.agent();
-  expect(await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'))).toBe(
-    '/?verification=completed',
-  );
-  return agent;
+async function completedApplicant(s: TestServer): Promise<Applicant> {
+  const applicant = new Applicant(s.url);
+  await applicant.completeFlow();
+  return applicant;
 }
 
 describe('two instances sharing one Redis', () => {
@@ -55,27 +50,12 @@ describe('two instances sharing one Redis', () => {
     const a = await server();
     // Behind a load balancer every instance has the same public URL (and so the same redirect_uri).
     const b = await server({ PUBLIC_BASE_URL: a.url }, a.prefix);
-    const browser = new CookieBrowser();
-    const start = await browser.get(`${a.url}/verification/start`);
-    const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
-    const back = await browser.get(`${b.url}${callback.pathname}${callback.search}`);
-    expect(back.headers.get('location')).toBe('/?verification=completed');
-    for (let i = 0; i < 100; i++) {
-      const fromA = (await (await browser.get(`${a.url}/api/verification`)).json()) as {
-        status: string;
-        report: unknown;
-      };
-      if (fromA.status === 'ready') {
-        const fromB = (await (await browser.get(`${b.url}/api/verification`)).json()) as {
-          status: string;
-          report: unknown;
-        };
-        expect(fromB).toEqual(fromA);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('never ready');
+    const applicant = new Applicant(a.url);
+    const callback = await applicant.startAndApprove();
+    expect(await applicant.at(b.url).callback(callback)).toBe('/?verification=completed');
+    const fromA = await applicant.poll(['ready']);
+    const fromB = await applicant.at(b.url).get('/api/verification').expect(200);
+    expect(fromB.body).toEqual(fromA.body);
   });
 
   it('50 concurrent polls over two instances while access tokens expire every second: ready, and zero rejected refreshes', async () => {
@@ -125,7 +105,7 @@ describe('the refresh lock under contention', () => {
       { REFRESH_SKEW_S: '0', REPORT_POLL_INTERVAL_MS: '30000', PUBLIC_BASE_URL: a.url },
       a.prefix,
     );
-    await completedAgent(a);
+    await completedApplicant(a);
     const tokensKey = (await dataKeys(a.prefix)).find((k) => k.endsWith(':tokens')) as string;
     const id = /\{v:([^}]+)\}/.exec(tokensKey)?.[1] as string;
     await new Promise((r) => setTimeout(r, 1100));
@@ -145,24 +125,24 @@ describe('refresh failures are states, not crashes', () => {
   it('a refresh token the provider rejects: expired with session_expired, and no tokens remain', async () => {
     sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
     const s = await server({ REFRESH_SKEW_S: '0' });
-    const agent = await completedAgent(s);
+    const applicant = await completedApplicant(s);
     await new Promise((r) => setTimeout(r, 1100));
     sandbox.script('refresh', [
       { status: 400, body: { error: 'invalid_grant', error_description: 'refresh token expired' } },
     ]);
-    const res = await pollUntil(agent, ['expired']);
+    const res = await applicant.poll(['expired']);
     expect(res.body).toMatchObject({ status: 'expired', report: null, error: { code: 'session_expired' } });
     expect((await dataKeys(s.prefix)).filter((k) => k.endsWith(':tokens'))).toEqual([]);
     // A final state stays final.
-    expect((await agent.get('/api/verification').expect(200)).body.status).toBe('expired');
+    expect((await applicant.get('/api/verification').expect(200)).body.status).toBe('expired');
   });
 
   it('a revoked grant (401 on the report, refresh refused): expired, not a 500', async () => {
     sandbox.configure({ reportDelayMs: 60_000 });
     const s = await server();
-    const agent = await completedAgent(s);
+    const applicant = await completedApplicant(s);
     sandbox.revokeAll();
-    const res = await pollUntil(agent, ['expired']);
+    const res = await applicant.poll(['expired']);
     expect(res.body.error.code).toBe('session_expired');
     expect(sandbox.stats().refreshesRejected).toBe(1);
   });
@@ -170,14 +150,14 @@ describe('refresh failures are states, not crashes', () => {
   it('a refresh that times out after it may have rotated the token: reconnect_required, never retried', async () => {
     sandbox.configure({ accessTokenTtlS: 1, reportDelayMs: 60_000 });
     const s = await server({ REFRESH_SKEW_S: '0', FINX_REQUEST_TIMEOUT_MS: '300' });
-    const agent = await completedAgent(s);
+    const applicant = await completedApplicant(s);
     // Scripted before the token expires: the report job refreshes on its own schedule, so the first
     // refresh (whenever it comes) must be the slow one.
     sandbox.script('refresh', [{ status: 0, delayMs: 1000 }]);
-    const res = await pollUntil(agent, ['expired']);
+    const res = await applicant.poll(['expired']);
     expect(res.body.error.code).toBe('reconnect_required');
     await new Promise((r) => setTimeout(r, 1200));
-    await agent.get('/api/verification').expect(200);
+    await applicant.get('/api/verification').expect(200);
     // The provider processed the one slow refresh; no second attempt with the spent token came.
     expect(sandbox.stats().refreshes + sandbox.stats().refreshesRejected).toBe(1);
   });
@@ -187,12 +167,12 @@ describe('refresh failures are states, not crashes', () => {
     sandbox.configure({ reportDelayMs: 300 });
     try {
       const s = await server();
-      const agent = await completedAgent(s);
+      const applicant = await completedApplicant(s);
       const before = sandbox.stats().refreshes;
       sandbox.script('report', [
         { status: 401, body: { error: { code: 1003, group: 'client', message: 'unauthorized' } } },
       ]);
-      const res = await pollUntil(agent, ['ready']);
+      const res = await applicant.poll(['ready']);
       expect(res.body.report).toBeTruthy();
       expect(sandbox.stats().refreshes - before).toBe(1);
     } finally {
@@ -206,10 +186,10 @@ describe('at rest', () => {
     // One-time access drops the tokens when the report is stored: read them while it is pending.
     sandbox.configure({ reportDelayMs: 1500 });
     const s = await server();
-    const agent = await completedAgent(s);
+    const applicant = await completedApplicant(s);
     const tokensKey = (await dataKeys(s.prefix)).find((k) => k.endsWith(':tokens')) as string;
     const tokens = JSON.parse(s.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey));
-    const ready = await pollUntil(agent, ['ready']);
+    const ready = await applicant.poll(['ready']);
     expect((await dataKeys(s.prefix)).filter((k) => k.endsWith(':tokens'))).toEqual([]);
     const reportText = JSON.stringify(ready.body.report);
     const partner = ready.body.report.income.primary.payment_partner as string;
@@ -240,8 +220,8 @@ describe('at rest', () => {
   it('keys rotate: an instance with a new key and the old one as previous still serves the report', async () => {
     const oldKey = Buffer.alloc(32, 7).toString('base64');
     const a = await server();
-    const agent = await completedAgent(a);
-    const ready = await pollUntil(agent, ['ready']);
+    const applicant = await completedApplicant(a);
+    const ready = await applicant.poll(['ready']);
     const b = await server(
       {
         TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
@@ -250,16 +230,14 @@ describe('at rest', () => {
       },
       a.prefix,
     );
-    const browser = new CookieBrowser();
-    browser.cookie = (await agent.get('/api/verification')).request.cookies;
-    const fromB = (await (await browser.get(`${b.url}/api/verification`)).json()) as { report: unknown };
-    expect(fromB.report).toEqual(ready.body.report);
+    const fromB = await applicant.at(b.url).get('/api/verification');
+    expect(fromB.body.report).toEqual(ready.body.report);
   });
 
   it('everything of a verification carries a TTL', async () => {
     const s = await server();
-    const agent = await completedAgent(s);
-    await pollUntil(agent, ['ready']);
+    const applicant = await completedApplicant(s);
+    await applicant.poll(['ready']);
     for (const key of await redis.keysUnder(s.prefix)) {
       expect([key, await redis.pTTL(key)]).toEqual([key, expect.any(Number)]);
       expect(await redis.pTTL(key)).toBeGreaterThan(0);
@@ -273,18 +251,18 @@ describe('DELETE /api/verification with revocation configured', () => {
   it('revokes the refresh token at the provider, then deletes everything', async () => {
     sandbox.configure({ reportDelayMs: 60_000 });
     const s = await server({ FINX_REVOKE_PATH: '/auth/revoke' });
-    const agent = await completedAgent(s);
+    const applicant = await completedApplicant(s);
     expect((await dataKeys(s.prefix)).some((k) => k.endsWith(':tokens'))).toBe(true);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(sandbox.stats().revocations).toBe(1);
     expect(await dataKeys(s.prefix)).toEqual([]);
   });
 
   it('after a one-time report is stored there is no token left, so DELETE revokes nothing', async () => {
     const s = await server({ FINX_REVOKE_PATH: '/auth/revoke' });
-    const agent = await completedAgent(s);
-    await pollUntil(agent, ['ready']);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    const applicant = await completedApplicant(s);
+    await applicant.poll(['ready']);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(sandbox.stats().revocations).toBe(0);
     expect(await dataKeys(s.prefix)).toEqual([]);
   });
@@ -292,16 +270,16 @@ describe('DELETE /api/verification with revocation configured', () => {
   it('deletes everything even when the revocation fails', async () => {
     sandbox.configure({ reportDelayMs: 60_000 });
     const s = await server({ FINX_REVOKE_PATH: '/no/such/endpoint' });
-    const agent = await completedAgent(s);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    const applicant = await completedApplicant(s);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(await dataKeys(s.prefix)).toEqual([]);
     expect(s.logs.text()).toContain('token revocation failed; deleting anyway');
   });
 
   it('without it, nothing is sent to the provider', async () => {
     const s = await server();
-    const agent = await completedAgent(s);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    const applicant = await completedApplicant(s);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(sandbox.stats().revocations).toBe(0);
   });
 });

@@ -1,18 +1,16 @@
 import http from 'node:http';
+import request from 'supertest';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { buildIncomeReport } from '../../src/sandbox/income-report';
 import {
-  decideInWidget,
-  followCallback,
   inspectRedis,
-  pollUntil,
-  startFlow,
   startTestSandbox,
   startTestServer,
   TEST_CLIENT,
   type TestServer,
   holdsData,
 } from '../support/harness';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: TestServer;
@@ -43,14 +41,16 @@ const nonSessionKeys = async () => (await keysOf()).filter((k) => !k.includes(':
 
 describe('GET /verification/start', () => {
   it('creates a widget link with a fresh state and redirects the browser there', async () => {
-    const agent = server.agent();
-    const res = await agent.get('/verification/start?language=de&iban=DE89370400440532013000').expect(302);
+    const applicant = new Applicant(server.url);
+    const res = await applicant
+      .get('/verification/start?language=de&iban=DE89370400440532013000')
+      .expect(302);
     const location = new URL(res.headers.location as string);
     expect(location.origin).toBe(new URL(sandbox.url).origin);
     expect(location.pathname).toBe('/widget');
     expect(res.headers['set-cookie']?.[0]).toMatch(/^bff\.sid=.*HttpOnly.*SameSite=Lax/i);
     expect(sandbox.stats().linksCreated).toBe(1);
-    const poll = await agent.get('/api/verification').expect(200);
+    const poll = await applicant.get('/api/verification').expect(200);
     expect(poll.body).toEqual({ status: 'awaiting_user', report: null, error: null });
     expect(poll.headers['retry-after']).toBe('1');
     expect(poll.headers['cache-control']).toBe('no-store');
@@ -63,7 +63,7 @@ describe('GET /verification/start', () => {
     ['?language=de&language=en', 'invalid_language'],
     ['?unknown=1', 'invalid_request'],
   ])('refuses %s with 400 %s and starts nothing', async (query, code) => {
-    const res = await server.agent().get(`/verification/start${query}`).expect(400);
+    const res = await new Applicant(server.url).get(`/verification/start${query}`).expect(400);
     expect(res.body.error).toMatchObject({ code, requestId: expect.any(String) });
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(sandbox.stats().linksCreated).toBe(0);
@@ -73,20 +73,19 @@ describe('GET /verification/start', () => {
 
 describe('the whole flow', () => {
   it('approve: callback exchanges the code, keeps tokens server-side, and the poll ends with the report', async () => {
-    const agent = server.agent();
-    const widget = await startFlow(agent);
-    const callback = await decideInWidget(widget, 'approve');
-    const flowId = new URL(callback).searchParams.get('flow_id') as string;
-    const cookieBefore = (await agent.get('/api/verification')).request.cookies;
+    const applicant = new Applicant(server.url);
+    const widget = await applicant.start();
+    const callback = await applicant.approveInWidget(widget);
+    const cookieBefore = applicant.cookie;
 
-    expect(await followCallback(agent, callback)).toBe('/?verification=completed');
+    expect(await applicant.callback(callback)).toBe('/?verification=completed');
     expect(sandbox.stats().codeExchanges).toBe(1);
-    const processing = await agent.get('/api/verification').expect(200);
+    const processing = await applicant.get('/api/verification').expect(200);
     expect(['processing', 'ready']).toContain(processing.body.status);
 
-    const ready = await pollUntil(agent, ['ready']);
+    const ready = await applicant.poll(['ready']);
     expect(ready.body.error).toBeNull();
-    expect(ready.body.report).toEqual(buildIncomeReport(flowId, 12));
+    expect(ready.body.report).toEqual(buildIncomeReport(callback.flowId, 12));
     expect(ready.headers['retry-after']).toBeUndefined();
 
     // The report lives in its own key, never in the session blob, and never in clear; the tokens
@@ -99,14 +98,14 @@ describe('the whole flow', () => {
     const sessionBlob = (await redis.get(sessionKeys[0] as string)) as string;
     expect(sessionBlob).not.toMatch(/token/i);
     // The session id was regenerated on completion.
-    expect((await agent.get('/api/verification')).request.cookies).not.toBe(cookieBefore);
+    expect(applicant.cookie).not.toBe(cookieBefore);
   });
 
   it('cancel: the browser comes back with verification=cancelled and nothing is exchanged', async () => {
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent), 'cancel');
-    expect(await followCallback(agent, callback)).toBe('/?verification=cancelled');
-    const poll = await agent.get('/api/verification').expect(200);
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.decideInWidget(await applicant.start(), 'cancel');
+    expect(await applicant.callback(callback)).toBe('/?verification=cancelled');
+    const poll = await applicant.get('/api/verification').expect(200);
     expect(poll.body).toEqual({ status: 'cancelled', report: null, error: null });
     expect(poll.headers['retry-after']).toBeUndefined();
     expect(sandbox.stats().codeExchanges).toBe(0);
@@ -114,10 +113,10 @@ describe('the whole flow', () => {
   });
 
   it('fail: the browser comes back with verification=failed and a reason', async () => {
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent), 'fail');
-    expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=bank_connection_failed');
-    const poll = await agent.get('/api/verification').expect(200);
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.decideInWidget(await applicant.start(), 'fail');
+    expect(await applicant.callback(callback)).toBe('/?verification=failed&reason=bank_connection_failed');
+    const poll = await applicant.get('/api/verification').expect(200);
     expect(poll.body).toMatchObject({
       status: 'failed',
       report: null,
@@ -126,61 +125,61 @@ describe('the whole flow', () => {
   });
 
   it('a code the provider rejects: failed with code_rejected, no tokens stored', async () => {
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent), 'approve');
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove();
     sandbox.script('token', [
       { status: 400, body: { error: { code: 1000, group: 'client', message: 'invalid_grant' } } },
     ]);
-    expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=code_rejected');
+    expect(await applicant.callback(callback)).toBe('/?verification=failed&reason=code_rejected');
     expect((await keysOf()).some((k) => k.endsWith(':tokens'))).toBe(false);
-    expect((await agent.get('/api/verification')).body.status).toBe('failed');
+    expect((await applicant.get('/api/verification')).body.status).toBe('failed');
   });
 });
 
 describe('GET /callback refuses what it must', () => {
   it('a callback with no session: invalid_state, no exchange, nothing stored', async () => {
-    const callback = await decideInWidget(await startFlow(server.agent()), 'approve');
+    const callback = await new Applicant(server.url).startAndApprove();
     const before = await keysOf();
-    expect(await followCallback(server.agent(), callback)).toBe('/?verification=failed&reason=invalid_state');
+    expect(await new Applicant(server.url).callback(callback)).toBe(
+      '/?verification=failed&reason=invalid_state',
+    );
     expect(sandbox.stats().codeExchanges).toBe(0);
     expect(await keysOf()).toEqual(before);
   });
 
   it('a wrong state: invalid_state, and the real flow can still complete', async () => {
-    const agent = server.agent();
-    const callback = new URL(await decideInWidget(await startFlow(agent), 'approve'));
-    const forged = new URL(callback);
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove();
+    const forged = new URL(callback.url);
     forged.searchParams.set('state', 'x'.repeat(43));
-    expect(await followCallback(agent, forged.toString())).toBe('/?verification=failed&reason=invalid_state');
+    expect(await applicant.callback(forged.toString())).toBe('/?verification=failed&reason=invalid_state');
     expect(sandbox.stats().codeExchanges).toBe(0);
-    expect(await followCallback(agent, callback.toString())).toBe('/?verification=completed');
+    expect(await applicant.callback(callback)).toBe('/?verification=completed');
   });
 
   it('a reused state: refused the second time, with one exchange in all', async () => {
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent), 'approve');
-    expect(await followCallback(agent, callback)).toBe('/?verification=completed');
-    expect(await followCallback(agent, callback)).toBe('/?verification=failed&reason=invalid_state');
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove();
+    expect(await applicant.callback(callback)).toBe('/?verification=completed');
+    expect(await applicant.callback(callback)).toBe('/?verification=failed&reason=invalid_state');
     expect(sandbox.stats().codeExchanges + sandbox.stats().codeExchangesRejected).toBe(1);
   });
 
   it('success=true without a code: invalid_callback, the state is not consumed', async () => {
-    const agent = server.agent();
-    const callback = new URL(await decideInWidget(await startFlow(agent), 'approve'));
-    const noCode = new URL(callback);
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove();
+    const noCode = new URL(callback.url);
     noCode.searchParams.delete('code');
     const before = await keysOf();
-    expect(await followCallback(agent, noCode.toString())).toBe(
-      '/?verification=failed&reason=invalid_callback',
-    );
+    expect(await applicant.callback(noCode.toString())).toBe('/?verification=failed&reason=invalid_callback');
     expect(await keysOf()).toEqual(before);
-    expect(await followCallback(agent, callback.toString())).toBe('/?verification=completed');
+    expect(await applicant.callback(callback)).toBe('/?verification=completed');
   });
 
   it('two callbacks with the same state at once: exactly one exchange reaches the provider', async () => {
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent), 'approve');
-    const outcomes = await Promise.all([followCallback(agent, callback), followCallback(agent, callback)]);
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove();
+    const outcomes = await Promise.all([applicant.callback(callback), applicant.callback(callback)]);
     expect(outcomes.sort()).toEqual(
       [
         '/?verification=completed',
@@ -191,35 +190,33 @@ describe('GET /callback refuses what it must', () => {
   });
 
   it('two tabs of one session start flows one after the other and finish in the opposite order: both are accepted', async () => {
-    const agent = server.agent();
-    const first = await startFlow(agent);
-    const second = await startFlow(agent);
-    const secondCallback = await decideInWidget(second, 'approve');
-    const firstCallback = await decideInWidget(first, 'approve');
-    expect(await followCallback(agent, secondCallback)).toBe('/?verification=completed');
-    expect(await followCallback(agent, firstCallback)).toBe('/?verification=completed');
+    const applicant = new Applicant(server.url);
+    const first = await applicant.start();
+    const second = await applicant.start();
+    const secondCallback = await applicant.approveInWidget(second);
+    const firstCallback = await applicant.approveInWidget(first);
+    expect(await applicant.callback(secondCallback)).toBe('/?verification=completed');
+    expect(await applicant.callback(firstCallback)).toBe('/?verification=completed');
     expect(sandbox.stats().codeExchanges).toBe(2);
     // The session shows the verification completed last.
-    const ready = await pollUntil(agent, ['ready']);
-    expect(ready.body.report).toEqual(
-      buildIncomeReport(new URL(firstCallback).searchParams.get('flow_id') as string, 12),
-    );
+    const ready = await applicant.poll(['ready']);
+    expect(ready.body.report).toEqual(buildIncomeReport(firstCallback.flowId, 12));
   });
 
   it('a flow never finished reaches expired after its TTL', async () => {
-    const agent = server.agent();
-    await startFlow(agent);
-    expect((await agent.get('/api/verification')).body.status).toBe('awaiting_user');
+    const applicant = new Applicant(server.url);
+    await applicant.start();
+    expect((await applicant.get('/api/verification')).body.status).toBe('awaiting_user');
     now += 1801 * 1000;
-    const res = await agent.get('/api/verification').expect(200);
+    const res = await applicant.get('/api/verification').expect(200);
     expect(res.body).toMatchObject({ status: 'expired', error: { code: 'flow_expired' } });
   });
 });
 
 describe('popup and iframe modes', () => {
   it('POST /api/verification answers the widget location; POST /api/verification/callback completes it', async () => {
-    const agent = server.agent();
-    const created = await agent
+    const applicant = new Applicant(server.url);
+    const created = await applicant
       .post('/api/verification')
       .set('Content-Type', 'application/json')
       .send({ language: 'en' })
@@ -229,20 +226,18 @@ describe('popup and iframe modes', () => {
       location: expect.stringContaining(`${sandbox.url}/widget?token=`),
       widgetOrigins: [sandbox.url],
     });
-    const callback = new URL(await decideInWidget(created.body.location, 'approve'));
-    const query = Object.fromEntries(callback.searchParams);
-    const done = await agent
+    const callback = await applicant.approveInWidget(created.body.location);
+    const done = await applicant
       .post('/api/verification/callback')
       .set('Content-Type', 'application/json')
-      .send(query)
+      .send(callback.params)
       .expect(200);
     expect(done.body).toEqual({ status: 'processing', error: null });
-    await pollUntil(agent, ['ready']);
+    await applicant.poll(['ready']);
   });
 
   it('the iframe callback answers errors in the JSON shape', async () => {
-    const res = await server
-      .agent()
+    const res = await new Applicant(server.url)
       .post('/api/verification/callback')
       .set('Content-Type', 'application/json')
       .send({ state: 'nope', success: 'true', code: 'abc' })
@@ -253,42 +248,41 @@ describe('popup and iframe modes', () => {
 
 describe('DELETE /api/verification', () => {
   it('forgets tokens, report and state at once', async () => {
-    const agent = server.agent();
-    await followCallback(agent, await decideInWidget(await startFlow(agent), 'approve'));
-    await pollUntil(agent, ['ready']);
+    const applicant = new Applicant(server.url);
+    await applicant.callback(await applicant.startAndApprove());
+    await applicant.poll(['ready']);
     expect((await nonSessionKeys()).length).toBeGreaterThan(0);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(await nonSessionKeys()).toEqual([]);
-    expect((await agent.get('/api/verification')).body.status).toBe('none');
+    expect((await applicant.get('/api/verification')).body.status).toBe('none');
   });
 
   it('also removes a pending flow', async () => {
-    const agent = server.agent();
-    await startFlow(agent);
-    await agent.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
+    const applicant = new Applicant(server.url);
+    await applicant.start();
+    await applicant.delete('/api/verification').set('Content-Type', 'application/json').expect(204);
     expect(await nonSessionKeys()).toEqual([]);
   });
 });
 
 describe('secrets stay secret', () => {
   it('no token, code or client secret appears in the logs of a full flow', async () => {
-    const agent = server.agent();
-    const callback = await decideInWidget(await startFlow(agent, '?iban=DE89370400440532013000'), 'approve');
-    const params = new URL(callback).searchParams;
-    await followCallback(agent, callback);
+    const applicant = new Applicant(server.url);
+    const callback = await applicant.startAndApprove('?iban=DE89370400440532013000');
+    await applicant.callback(callback);
     // Read while the report is pending (300 ms): one-time access drops the tokens with the report.
     const tokensKey = (await keysOf()).find((k) => k.endsWith(':tokens')) as string;
     const tokens = JSON.parse(
       server.runtime.deps.cipher.open((await redis.get(tokensKey)) as string, tokensKey),
     );
-    await pollUntil(agent, ['ready']);
+    await applicant.poll(['ready']);
     const logs = server.logs.text();
     expect(logs).toContain('verification completed');
     for (const secret of [
       tokens.accessToken,
       tokens.refreshToken,
-      params.get('code'),
-      params.get('state'),
+      callback.code,
+      callback.state,
       TEST_CLIENT.clientSecret,
       'DE89370400440532013000',
     ]) {
@@ -300,8 +294,8 @@ describe('secrets stay secret', () => {
 
 describe('health', () => {
   it('GET /healthz and /readyz answer 200 when Redis answers', async () => {
-    await server.agent().get('/healthz').expect(200, { status: 'ok' });
-    await server.agent().get('/readyz').expect(200, { status: 'ready' });
+    await request(server.url).get('/healthz').expect(200, { status: 'ok' });
+    await request(server.url).get('/readyz').expect(200, { status: 'ready' });
   });
 });
 
@@ -312,7 +306,7 @@ describe('methods an endpoint does not take', () => {
     ['post', '/healthz', 'GET, HEAD'],
     ['delete', '/callback', 'GET, HEAD'],
   ] as const)('%s %s: 405 method_not_allowed with Allow', async (method, path, allow) => {
-    const res = await server.agent()[method](path).set('Content-Type', 'application/json').send('{}');
+    const res = await request(server.url)[method](path).set('Content-Type', 'application/json').send('{}');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe(allow);
     expect(res.body.error).toMatchObject({ code: 'method_not_allowed', requestId: expect.any(String) });
@@ -321,7 +315,7 @@ describe('methods an endpoint does not take', () => {
 
 describe('answers outside the routes', () => {
   it('HEAD /callback with a bad state redirects like GET', async () => {
-    const res = await server.agent().head('/callback?state=nope&success=true&code=x').expect(302);
+    const res = await new Applicant(server.url).head('/callback?state=nope&success=true&code=x').expect(302);
     expect(res.headers.location).toBe('/?verification=failed&reason=invalid_state');
   });
 

@@ -6,8 +6,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/harness';
-import { decideInWidget } from '../support/harness';
-import { CookieBrowser } from '../support/scenarios';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let a: TestServer;
@@ -33,25 +32,26 @@ afterAll(async () => {
 });
 
 interface Started {
-  browser: CookieBrowser;
+  applicant: Applicant;
   verificationId: string;
   etag: string;
 }
 
 /** A browser with a started verification (awaiting_user) and the ETag of that state. */
 async function started(server: TestServer): Promise<Started> {
-  const browser = new CookieBrowser();
-  expect((await browser.get(`${server.url}/verification/start`)).status).toBe(302);
-  const sid = decodeURIComponent((browser.cookie ?? '').split('=')[1] ?? '').slice(2);
+  const applicant = new Applicant(server.url);
+  await applicant.start();
+  const sid = decodeURIComponent(applicant.session.split('=')[1] ?? '').slice(2);
   const session = await redis.get(`${server.prefix}sess:${sid.slice(0, sid.lastIndexOf('.'))}`);
   const verificationId = (JSON.parse(session ?? '{}') as { verificationId: string }).verificationId;
-  const first = await poll(server, browser);
+  const first = await poll(server, applicant);
   expect(first.status).toBe(200);
-  return { browser, verificationId, etag: first.headers.get('etag') ?? '' };
+  return { applicant, verificationId, etag: first.headers.get('etag') ?? '' };
 }
 
-function poll(server: TestServer, browser: CookieBrowser, headers: Record<string, string> = {}) {
-  return fetch(`${server.url}/api/verification`, { headers: { cookie: browser.cookie ?? '', ...headers } });
+/** A poll with fetch: it is on its way at once, so it can be held while the test changes the state. */
+function poll(server: TestServer, applicant: Applicant, headers: Record<string, string> = {}) {
+  return fetch(`${server.url}/api/verification`, { headers: { cookie: applicant.cookie ?? '', ...headers } });
 }
 
 const waiting = (etag: string, seconds = 3) => ({ prefer: `wait=${seconds}`, 'if-none-match': etag });
@@ -74,7 +74,7 @@ describe('GET /api/verification with Prefer: wait', () => {
   it('holds the request and answers it the moment another instance changes the state', async () => {
     const s = await started(a);
     const t0 = Date.now();
-    const held = poll(a, s.browser, waiting(s.etag));
+    const held = poll(a, s.applicant, waiting(s.etag));
     await until(() => a.runtime.waiting.size === 1);
     await fail(b, s.verificationId);
     const res = await held;
@@ -89,7 +89,7 @@ describe('GET /api/verification with Prefer: wait', () => {
   it('answers 304 when the wait ends without a change', async () => {
     const s = await started(a);
     const t0 = Date.now();
-    const res = await poll(a, s.browser, waiting(s.etag, 1));
+    const res = await poll(a, s.applicant, waiting(s.etag, 1));
     const took = Date.now() - t0;
     expect(res.status).toBe(304);
     expect(took).toBeGreaterThanOrEqual(950);
@@ -101,7 +101,7 @@ describe('GET /api/verification with Prefer: wait', () => {
   it('caps the wait at POLL_MAX_WAIT_S', async () => {
     const s = await started(a);
     const t0 = Date.now();
-    const res = await poll(a, s.browser, waiting(s.etag, 3600));
+    const res = await poll(a, s.applicant, waiting(s.etag, 3600));
     expect(res.status).toBe(304);
     expect(res.headers.get('preference-applied')).toBe('wait=3');
     expect(Date.now() - t0).toBeLessThan(4000);
@@ -115,7 +115,7 @@ describe('GET /api/verification with Prefer: wait', () => {
     ];
     for (const headers of variants) {
       const t0 = Date.now();
-      const res = await poll(a, s.browser, headers);
+      const res = await poll(a, s.applicant, headers);
       expect(res.status).toBe(200);
       expect(res.headers.get('preference-applied')).toBeNull();
       expect(Date.now() - t0).toBeLessThan(500);
@@ -124,16 +124,16 @@ describe('GET /api/verification with Prefer: wait', () => {
 
   it('holds at most 4 requests per session; the fifth is answered at once', async () => {
     const s = await started(a);
-    const held = [1, 2, 3, 4].map(() => poll(a, s.browser, waiting(s.etag)));
+    const held = [1, 2, 3, 4].map(() => poll(a, s.applicant, waiting(s.etag)));
     await until(() => a.runtime.waiting.size === 4);
     const t0 = Date.now();
-    const fifth = await poll(a, s.browser, waiting(s.etag));
+    const fifth = await poll(a, s.applicant, waiting(s.etag));
     expect(Date.now() - t0).toBeLessThan(500);
     expect(fifth.status).toBe(304);
     expect(fifth.headers.get('preference-applied')).toBeNull();
     // Another session still waits.
     const other = await started(a);
-    const otherHeld = poll(a, other.browser, waiting(other.etag));
+    const otherHeld = poll(a, other.applicant, waiting(other.etag));
     await until(() => a.runtime.waiting.size === 5);
     await fail(b, s.verificationId);
     await fail(b, other.verificationId);
@@ -144,7 +144,7 @@ describe('GET /api/verification with Prefer: wait', () => {
     const s = await started(a);
     const controller = new AbortController();
     const held = fetch(`${a.url}/api/verification`, {
-      headers: { cookie: s.browser.cookie ?? '', ...waiting(s.etag) },
+      headers: { cookie: s.applicant.cookie ?? '', ...waiting(s.etag) },
       signal: controller.signal,
     }).catch(() => 'aborted');
     await until(() => a.runtime.waiting.size === 1);
@@ -155,7 +155,7 @@ describe('GET /api/verification with Prefer: wait', () => {
 
   it('a killed pub/sub connection: the request still ends by its wait, and later changes still wake', async () => {
     const s = await started(a);
-    const held = poll(a, s.browser, waiting(s.etag, 2));
+    const held = poll(a, s.applicant, waiting(s.etag, 2));
     await until(() => a.runtime.waiting.size === 1);
     const list = await redis.sendCommand<string>(['CLIENT', 'LIST', 'TYPE', 'pubsub']);
     const ids = list
@@ -174,7 +174,7 @@ describe('GET /api/verification with Prefer: wait', () => {
     const s2 = await started(a);
     await new Promise((r) => setTimeout(r, 500));
     const t1 = Date.now();
-    const held2 = poll(a, s2.browser, waiting(s2.etag));
+    const held2 = poll(a, s2.applicant, waiting(s2.etag));
     await until(() => a.runtime.waiting.size === 1);
     await fail(b, s2.verificationId);
     const res2 = await held2;
@@ -183,33 +183,32 @@ describe('GET /api/verification with Prefer: wait', () => {
   });
 
   it('a poll held across the callback is answered once the callback has renewed the cookie, so the next poll finds the verification', async () => {
-    const browser = new CookieBrowser();
-    const start = await browser.get(`${a.url}/verification/start`);
-    const first = await poll(a, browser);
-    const oldCookie = browser.cookie as string;
+    const applicant = new Applicant(a.url);
+    const widget = await applicant.start();
+    const first = await poll(a, applicant);
+    const oldCookie = applicant.session;
     let heldAt = 0;
-    const held = poll(a, browser, waiting(first.headers.get('etag') as string)).then((res) => {
+    const held = poll(a, applicant, waiting(first.headers.get('etag') as string)).then((res) => {
       heldAt = Date.now();
       return res;
     });
     await until(() => a.runtime.waiting.size === 1);
-    const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
+    const callback = await applicant.approveInWidget(widget);
     // Its answer renews the session cookie.
-    const back = await browser.get(`${a.url}${callback.pathname}${callback.search}`);
+    const back = await applicant.callback(callback);
     const callbackAnsweredAt = Date.now();
-    expect(back.status).toBe(302);
-    expect(back.headers.get('location')).toBe('/?verification=completed');
-    expect(browser.cookie).not.toBe(oldCookie);
+    expect(back).toBe('/?verification=completed');
+    expect(applicant.cookie).not.toBe(oldCookie);
     const res = await held;
     expect(res.status).toBe(200);
     expect(heldAt).toBeGreaterThanOrEqual(callbackAnsweredAt);
-    const next = await poll(a, browser);
+    const next = await poll(a, applicant);
     expect(['processing', 'ready']).toContain(((await next.json()) as { status: string }).status);
   });
 
   it('deleting the verification wakes its waiting request', async () => {
     const s = await started(a);
-    const held = poll(a, s.browser, waiting(s.etag));
+    const held = poll(a, s.applicant, waiting(s.etag));
     await until(() => a.runtime.waiting.size === 1);
     await b.runtime.deps.verifications.removeAll(s.verificationId);
     const res = await held;
@@ -232,11 +231,11 @@ describe('POLL_MAX_WAITING', () => {
 
   it('answers at once past the per-process bound', async () => {
     const sessions = [await started(capped), await started(capped), await started(capped)];
-    const held = sessions.slice(0, 2).map((s) => poll(capped, s.browser, waiting(s.etag)));
+    const held = sessions.slice(0, 2).map((s) => poll(capped, s.applicant, waiting(s.etag)));
     await until(() => capped.runtime.waiting.size === 2);
     const third = sessions[2] as Started;
     const t0 = Date.now();
-    const res = await poll(capped, third.browser, waiting(third.etag));
+    const res = await poll(capped, third.applicant, waiting(third.etag));
     expect(Date.now() - t0).toBeLessThan(500);
     expect(res.status).toBe(304);
     expect(res.headers.get('preference-applied')).toBeNull();
@@ -259,10 +258,10 @@ describe('without Redis (embedded mode)', () => {
   });
 
   it('a held poll is answered when the state changes in this process', async () => {
-    const browser = new CookieBrowser();
-    await browser.get(`${embedded.url}/verification/start`);
-    const first = await poll(embedded, browser);
-    const held = poll(embedded, browser, waiting(first.headers.get('etag') as string));
+    const applicant = new Applicant(embedded.url);
+    await applicant.start();
+    const first = await poll(embedded, applicant);
+    const held = poll(embedded, applicant, waiting(first.headers.get('etag') as string));
     await until(() => embedded.runtime.waiting.size === 1);
     const [id] = [...(embedded.runtime.waiting as unknown as { byId: Map<string, unknown> }).byId.keys()];
     await fail(embedded, id as string);

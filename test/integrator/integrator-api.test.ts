@@ -1,14 +1,7 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { inspectRedis, startTestSandbox, startTestServer, sleep } from '../support/harness';
-import {
-  KEY_A,
-  KEY_B,
-  applicantApproves,
-  lenderWaitsFor,
-  startLenderServer,
-  startPath,
-  type LenderServer,
-} from './integrator-support';
+import { KEY_A, KEY_B, lenderWaitsFor, startLenderServer, type LenderServer } from './integrator-support';
+import { Applicant, NAVIGATE } from '../support/applicant';
 
 let sandbox: Sandbox;
 let server: LenderServer;
@@ -165,8 +158,8 @@ describe('API keys', () => {
 describe('the ticketed flow', () => {
   it('ends with the report readable by the lender, deep-equal to what the provider served, with no browser polling', async () => {
     const made = await create('app-e2e');
-    const agent = server.agent();
-    const flowId = await applicantApproves(agent, made.start_url);
+    const applicant = new Applicant(server.url);
+    const { flowId } = await applicant.completeFlow(made.start_url);
     // The applicant's browser is gone: nobody polls /api/verification.
     const done = await lenderWaitsFor(server, made.id, ['ready', 'failed', 'expired']);
     expect(done).toMatchObject({ id: made.id, reference: 'app-e2e', status: 'ready', error: null });
@@ -188,11 +181,10 @@ describe('the ticketed flow', () => {
 
   it('a used ticket sends a second browser back with ticket_used; the first one keeps its verification', async () => {
     const made = await create('app-replay');
-    const first = server.agent();
-    await first.get(startPath(made.start_url)).expect(302);
-    const second = server.agent();
-    const nav = await second.get(startPath(made.start_url)).set('sec-fetch-mode', 'navigate').expect(302);
-    expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_used');
+    const first = new Applicant(server.url);
+    await first.start(made.start_url);
+    const second = new Applicant(server.url);
+    expect(await second.start(made.start_url, NAVIGATE)).toBe('/?verification=failed&reason=ticket_used');
     const api = await second
       .post('/api/verification')
       .set('content-type', 'application/json')
@@ -205,32 +197,28 @@ describe('the ticketed flow', () => {
       'awaiting_user',
     );
     // The same browser may open its link again (a reload): a fresh widget link, same verification.
-    await first.get(startPath(made.start_url)).expect(302);
+    await first.start(made.start_url);
   });
 
   it('two browsers racing for one ticket: exactly one wins', async () => {
     const made = await create('app-race');
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        server.agent().get(startPath(made.start_url)).set('sec-fetch-mode', 'navigate'),
-      ),
+      Array.from({ length: 6 }, () => new Applicant(server.url).start(made.start_url, NAVIGATE)),
     );
-    const won = answers.filter((a) => !String(a.headers.location).startsWith('/?verification=failed'));
+    const won = answers.filter((location) => !location.startsWith('/?verification=failed'));
     expect(won).toHaveLength(1);
     expect(
-      answers.filter((a) => a.headers.location === '/?verification=failed&reason=ticket_used'),
+      answers.filter((location) => location === '/?verification=failed&reason=ticket_used'),
     ).toHaveLength(5);
   });
 
   it('an unknown ticket is ticket_invalid, and a ticket of A never touches B', async () => {
     const a = await create('app-a');
     const b = await create('app-b');
-    const nav = await server
-      .agent()
-      .get('/verification/start?ticket=' + 'x'.repeat(32))
-      .set('sec-fetch-mode', 'navigate');
-    expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_invalid');
-    await server.agent().get(startPath(a.start_url)).expect(302);
+    expect(await new Applicant(server.url).start('?ticket=' + 'x'.repeat(32), NAVIGATE)).toBe(
+      '/?verification=failed&reason=ticket_invalid',
+    );
+    await new Applicant(server.url).start(a.start_url);
     expect((await server.lender().get(`/verifications/${a.id}`)).body.status).toBe('awaiting_user');
     expect((await server.lender().get(`/verifications/${b.id}`)).body.status).toBe('created');
   });
@@ -242,8 +230,9 @@ describe('the ticketed flow', () => {
       const made = (await clocked.lender().post('/verifications', { reference: 'app-late' }).expect(201))
         .body;
       offset = 3601_000;
-      const nav = await clocked.agent().get(startPath(made.start_url)).set('sec-fetch-mode', 'navigate');
-      expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_expired');
+      expect(await new Applicant(clocked.url).start(made.start_url, NAVIGATE)).toBe(
+        '/?verification=failed&reason=ticket_expired',
+      );
       const read = await clocked.lender().get(`/verifications/${made.id}`).expect(200);
       expect(read.body).toMatchObject({ status: 'expired', error: 'ticket_expired' });
     } finally {
@@ -265,7 +254,7 @@ describe('GET /integrator/v1/verifications?reference=', () => {
   it('reads verifications started without a ticket, with reference null', async () => {
     const own = await startLenderServer(sandbox);
     try {
-      await own.agent().get('/verification/start').expect(302);
+      await new Applicant(own.url).get('/verification/start').expect(302);
       const redis = await inspectRedis();
       const metaKeys = (await redis.keysUnder(own.prefix)).filter((k) => k.endsWith(':meta'));
       await redis.close();
@@ -282,8 +271,8 @@ describe('GET /integrator/v1/verifications?reference=', () => {
 describe('DELETE /integrator/v1/verifications/{id}', () => {
   it('removes tokens, report, ticket and state; is idempotent; reads then answer 410 gone', async () => {
     const made = await create('app-delete');
-    const agent = server.agent();
-    await applicantApproves(agent, made.start_url);
+    const applicant = new Applicant(server.url);
+    await applicant.completeFlow(made.start_url);
     await lenderWaitsFor(server, made.id, ['ready']);
     await server.lender().delete(`/verifications/${made.id}`).expect(204);
     await server.lender().delete(`/verifications/${made.id}`).expect(204);
@@ -296,11 +285,12 @@ describe('DELETE /integrator/v1/verifications/{id}', () => {
       'gone',
     );
     // The applicant's page learns it is over.
-    const poll = await agent.get('/api/verification').expect(200);
+    const poll = await applicant.get('/api/verification').expect(200);
     expect(['none', 'expired']).toContain(poll.body.status);
     // Its start link is void too.
-    const nav = await server.agent().get(startPath(made.start_url)).set('sec-fetch-mode', 'navigate');
-    expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_invalid');
+    expect(await new Applicant(server.url).start(made.start_url, NAVIGATE)).toBe(
+      '/?verification=failed&reason=ticket_invalid',
+    );
   });
 
   it('answers 404 for an id that never existed', async () => {
@@ -316,18 +306,18 @@ describe('REQUIRE_START_TICKET=true', () => {
   it('refuses ticketless starts (API 403 ticket_required, navigation back with the reason) and still takes tickets', async () => {
     const strict = await startLenderServer(sandbox, { REQUIRE_START_TICKET: 'true' });
     try {
-      const api = await strict
-        .agent()
+      const api = await new Applicant(strict.url)
         .post('/api/verification')
         .set('content-type', 'application/json')
         .send({});
       expect(api.status).toBe(403);
       expect(api.body.error.code).toBe('ticket_required');
-      const nav = await strict.agent().get('/verification/start').set('sec-fetch-mode', 'navigate');
-      expect(nav.headers.location).toBe('/?verification=failed&reason=ticket_required');
+      expect(await new Applicant(strict.url).start('', NAVIGATE)).toBe(
+        '/?verification=failed&reason=ticket_required',
+      );
       const made = (await strict.lender().post('/verifications', { reference: 'strict-1' }).expect(201)).body;
-      const agent = strict.agent();
-      const res = await agent
+      const applicant = new Applicant(strict.url);
+      const res = await applicant
         .post('/api/verification')
         .set('content-type', 'application/json')
         .send({

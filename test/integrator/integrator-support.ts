@@ -1,8 +1,7 @@
 import request from 'supertest';
-import type TestAgent from 'supertest/lib/agent';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import type { RuntimeOptions } from '../../src/server';
-import { decideInWidget, followCallback, sleep, startTestServer, type TestServer } from '../support/harness';
+import { sleep, startTestServer, type TestServer } from '../support/harness';
 
 export const KEY_A = 'key-a-' + 'a'.repeat(40);
 export const KEY_B = 'key-b-' + 'b'.repeat(40);
@@ -42,21 +41,6 @@ export async function startLenderServer(
       };
     },
   });
-}
-
-/** The path and query of a start_url, for a supertest agent of the same server. */
-export const startPath = (startUrl: string) => {
-  const u = new URL(startUrl);
-  return u.pathname + u.search;
-};
-
-/** A browser follows the lender's start link and approves in the widget; returns the flow id. */
-export async function applicantApproves(agent: TestAgent, startUrl: string): Promise<string> {
-  const start = await agent.get(startPath(startUrl)).set('sec-fetch-site', 'cross-site').expect(302);
-  const callback = await decideInWidget(start.headers.location as string, 'approve');
-  const flowId = new URL(callback).searchParams.get('flow_id') as string;
-  expect(await followCallback(agent, callback)).toBe('/?verification=completed');
-  return flowId;
 }
 
 /** Reads the verification through the API until it has one of these statuses. */

@@ -7,11 +7,11 @@ import type { OutgoingEvent } from '../../src/integrator/webhook-events';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { createStorageKeys } from '../../src/storage/storage-keys';
-import { CookieBrowser } from '../support/scenarios';
 import { integratorCall, startServerProcess } from '../support/server-process';
-import { decideInWidget, inspectRedis, redisUrl, sleep, startTestSandbox } from '../support/harness';
-import { applicantApproves, lenderWaitsFor, startLenderServer } from './integrator-support';
+import { inspectRedis, redisUrl, sleep, startTestSandbox } from '../support/harness';
+import { lenderWaitsFor, startLenderServer } from './integrator-support';
 import { SECRET, startWebhookSetup, waitUntil, type WebhookSetup } from './webhook-support';
+import { Applicant } from '../support/applicant';
 
 jest.setTimeout(90_000);
 
@@ -48,7 +48,7 @@ async function ongoingVerification(setup: WebhookSetup, reference: string) {
     .lender()
     .post('/verifications', { reference, access: 'ongoing' })
     .expect(201);
-  await applicantApproves(setup.server.agent(), made.body.start_url as string);
+  await new Applicant(setup.server.url).completeFlow(made.body.start_url as string);
   const ready = await lenderWaitsFor(setup.server, made.body.id as string, ['ready']);
   return { id: made.body.id as string, ready };
 }
@@ -65,7 +65,7 @@ describe('one-time access', () => {
     try {
       const made = await server.lender().post('/verifications', { reference: 'once-1' }).expect(201);
       const id = made.body.id as string;
-      await applicantApproves(server.agent(), made.body.start_url as string);
+      await new Applicant(server.url).completeFlow(made.body.start_url as string);
       const ready = await lenderWaitsFor(server, id, ['ready']);
       expect(ready).toMatchObject({ access: 'one_time', access_expires_at: null, error: null });
       expect(typeof ready.report_fetched_at).toBe('string');
@@ -419,7 +419,7 @@ describe('report refresh and a crash between storing the report and announcing i
     try {
       const made = await server.lender().post('/verifications', { reference: 'crash-1', access: 'ongoing' });
       const id = made.body.id as string;
-      await applicantApproves(server.agent(), made.body.start_url as string);
+      await new Applicant(server.url).completeFlow(made.body.start_url as string);
       await lenderWaitsFor(server, id, ['ready']);
       let crash = true;
       const deps = jobDeps(server.runtime, async (event, announceForReal) => {
@@ -487,11 +487,7 @@ describe('ongoing access outlives every instance', () => {
           body: '{"reference":"kill-ongoing","access":"ongoing"}',
         })
       ).json()) as { id: string; start_url: string };
-      const browser = new CookieBrowser();
-      const start = await browser.get(made.start_url);
-      const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
-      const back = await browser.get(`${first.url}${callback.pathname}${callback.search}`);
-      expect(back.headers.get('location')).toBe('/?verification=completed');
+      await new Applicant(first.url).completeFlow(made.start_url);
       await waitUntil('ready', async () => {
         const v = (await (await api(first.url, `/verifications/${made.id}`)).json()) as { status: string };
         return v.status === 'ready';

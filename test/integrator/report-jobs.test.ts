@@ -1,9 +1,8 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { HIGH_RATE_LIMITS, sleep, startTestSandbox } from '../support/harness';
-import { CookieBrowser } from '../support/scenarios';
-import { decideInWidget } from '../support/harness';
 import { startLenderServer, type LenderServer } from './integrator-support';
 import { readinessDelayMs } from '../../src/jobs/verification-job';
+import { Applicant } from '../support/applicant';
 
 jest.setTimeout(60_000);
 
@@ -51,13 +50,10 @@ async function pendingVerifications(instances: LenderServer[], count: number) {
   sandbox.resetStats();
   await Promise.all(
     made.map(async (m, i) => {
-      const browser = new CookieBrowser();
-      // Start on one instance, come back on the other: as behind a load balancer.
-      const start = await browser.get(m.start_url);
-      const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
-      const other = instances[(i + 1) % instances.length] as LenderServer;
-      const back = await browser.get(`${other.url}${callback.pathname}${callback.search}`);
-      if (back.headers.get('location') !== '/?verification=completed') throw new Error('callback failed');
+      // Start where the link points, come back on the other instance: as behind a load balancer.
+      const applicant = new Applicant((instances[(i + 1) % instances.length] as LenderServer).url);
+      const location = await applicant.callback(await applicant.startAndApprove(m.start_url));
+      if (location !== '/?verification=completed') throw new Error('callback failed');
     }),
   );
   return made;

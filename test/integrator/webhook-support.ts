@@ -1,4 +1,3 @@
-import type TestAgent from 'supertest/lib/agent';
 import {
   startDemoReceiver,
   type DemoReceiver,
@@ -6,8 +5,8 @@ import {
 } from '../../src/integrator/demo-webhook-receiver';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import type { RuntimeOptions } from '../../src/server';
-import { decideInWidget, followCallback, sleep } from '../support/harness';
-import { startLenderServer, startPath, type LenderServer } from './integrator-support';
+import { sleep } from '../support/harness';
+import { startLenderServer, type LenderServer } from './integrator-support';
 
 export const SECRET = 'whsec_' + Buffer.alloc(32, 11).toString('base64');
 export const OLD_SECRET = 'whsec_' + Buffer.alloc(24, 12).toString('base64');
@@ -57,13 +56,6 @@ export async function createVerification(
 ): Promise<{ id: string; start_url: string }> {
   const res = await server.lender().post('/verifications', { reference }).expect(201);
   return res.body as { id: string; start_url: string };
-}
-
-/** The applicant opens the start link and cancels in the widget: the quickest way to an ended verification. */
-export async function applicantCancels(agent: TestAgent, startUrl: string): Promise<void> {
-  const start = await agent.get(startPath(startUrl)).set('sec-fetch-site', 'cross-site').expect(302);
-  const callback = await decideInWidget(start.headers.location as string, 'cancel');
-  expect(await followCallback(agent, callback)).toBe('/?verification=cancelled');
 }
 
 export async function waitUntil(

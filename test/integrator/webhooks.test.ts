@@ -1,17 +1,17 @@
+import request from 'supertest';
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { webhookIdFor } from '../../src/integrator/webhook-events';
 import os from 'node:os';
-import { decideInWidget, followCallback, inspectRedis, sleep, startTestSandbox } from '../support/harness';
-import { applicantApproves } from './integrator-support';
+import { inspectRedis, sleep, startTestSandbox } from '../support/harness';
 import {
   OLD_SECRET,
   SECRET,
-  applicantCancels,
   createVerification,
   startWebhookSetup,
   waitUntil,
   type WebhookSetup,
 } from './webhook-support';
+import { Applicant } from '../support/applicant';
 
 jest.setTimeout(60_000);
 
@@ -30,7 +30,7 @@ const setup = async (options: Parameters<typeof startWebhookSetup>[1] = {}) => {
   return s;
 };
 const metric = async (s: WebhookSetup, line: RegExp) => {
-  const text = (await s.server.agent().get('/metrics').expect(200)).text;
+  const text = (await request(s.server.url).get('/metrics').expect(200)).text;
   return text.split('\n').find((l) => line.test(l));
 };
 
@@ -38,7 +38,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
   it('ticketed flow → approve, no browser polling → one delivery the standardwebhooks package verifies, then the report through the API', async () => {
     const { server, receiver } = await setup();
     const made = await createVerification(server, 'app-123');
-    const flowId = await applicantApproves(server.agent(), made.start_url);
+    const { flowId } = await new Applicant(server.url).completeFlow(made.start_url);
     await waitUntil('a delivery', () => receiver.deliveries.length > 0);
     await sleep(300);
     expect(receiver.deliveries).toHaveLength(1);
@@ -81,10 +81,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
 
   it('tells of a verification started without a ticket, with "reference": null, and of a cancelled one', async () => {
     const { server, receiver } = await setup();
-    const agent = server.agent();
-    const start = await agent.get('/verification/start').expect(302);
-    const callback = await decideInWidget(start.headers.location as string, 'cancel');
-    expect(await followCallback(agent, callback)).toBe('/?verification=cancelled');
+    await new Applicant(server.url).cancelFlow();
     await waitUntil('a delivery', () => receiver.deliveries.length > 0);
     const body = JSON.parse(receiver.deliveries[0]?.body ?? '{}');
     expect(body).toMatchObject({
@@ -98,7 +95,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       receiver: { respond: (_d, attempt) => ({ status: attempt <= 2 ? 503 : 200 }) },
     });
     const made = await createVerification(server, 'app-503');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     await waitUntil('three attempts', () => receiver.deliveries.length >= 3);
     await sleep(2500);
     const attempts = receiver.deliveries;
@@ -121,7 +118,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       },
     });
     const made = await createVerification(server, 'app-429');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     await waitUntil('two attempts', () => receiver.deliveries.length >= 2, 10_000);
     const gap = receiver.deliveries[1]!.receivedAt - receiver.deliveries[0]!.receivedAt;
     // Capped at the longest configured delay (2 s), not the hour asked for; not sooner than that either.
@@ -134,7 +131,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
     const s = await setup({ receiver: { respond: () => ({ status: gone ? 410 : 200 }) } });
     const { server, receiver } = s;
     const first = await createVerification(server, 'app-410');
-    await applicantCancels(server.agent(), first.start_url);
+    await new Applicant(server.url).cancelFlow(first.start_url);
     await waitUntil('the 410', () => receiver.deliveries.length === 1);
     await sleep(2500);
     expect(receiver.deliveries).toHaveLength(1);
@@ -142,7 +139,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
     expect(server.logs.text()).toMatch(/"level":50.*answered 410 Gone/);
 
     const second = await createVerification(server, 'app-410-b');
-    await applicantCancels(server.agent(), second.start_url);
+    await new Applicant(server.url).cancelFlow(second.start_url);
     const failed = async () =>
       (await server.lender().get('/webhook-deliveries?status=failed').expect(200)).body.items;
     await waitUntil('two dead letters', async () => (await failed()).length === 2);
@@ -179,7 +176,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       receiver: { respond: (_d, attempt) => ({ status: 200, delayMs: attempt === 1 ? 1500 : 0 }) },
     });
     const made = await createVerification(server, 'app-slow');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     await waitUntil('the second attempt', () => receiver.deliveries.length >= 2, 15_000);
     expect(receiver.deliveries.map((d) => d.webhookId)).toEqual([
       webhookIdFor(made.id, 'cancelled'),
@@ -196,7 +193,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       receiver: { respond: () => ({ status: up ? 200 : 500 }) },
     });
     const made = await createVerification(server, 'app-dead');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     const id = webhookIdFor(made.id, 'cancelled');
     const failed = async () =>
       (await server.lender().get('/webhook-deliveries?status=failed').expect(200)).body.items;
@@ -232,7 +229,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       receiver: { secrets: [SECRET, OLD_SECRET] },
     });
     const made = await createVerification(server, 'app-rotate');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     await waitUntil('a delivery', () => receiver.deliveries.length > 0);
     const [delivery] = receiver.deliveries;
     expect(delivery?.signature.split(' ')).toHaveLength(2);
@@ -250,7 +247,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       },
     });
     const made = await createVerification(server, 'app-crash');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     // The state changed; the event is not there yet.
     expect((await server.lender().get(`/verifications/${made.id}`).expect(200)).body.status).toBe(
       'cancelled',
@@ -269,7 +266,7 @@ describe('webhooks: the lender is told when a verification ends', () => {
       url: (receiverUrl) => receiverUrl.replace('127.0.0.1', os.hostname()),
     });
     const made = await createVerification(server, 'app-private');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     const failed = async () =>
       (await server.lender().get('/webhook-deliveries?status=failed').expect(200)).body.items;
     await waitUntil('a dead letter', async () => (await failed()).length === 1);
@@ -289,7 +286,7 @@ describe('GET /integrator/v1/events (catch-up)', () => {
     const ids: string[] = [];
     for (const ref of ['cu-1', 'cu-2', 'cu-3']) {
       const made = await createVerification(server, ref);
-      await applicantCancels(server.agent(), made.start_url);
+      await new Applicant(server.url).cancelFlow(made.start_url);
       ids.push(made.id);
       await waitUntil(
         'the event',
@@ -324,7 +321,7 @@ describe('GET /integrator/v1/events (catch-up)', () => {
   it('deleting a verification removes its events too: catch-up no longer lists it, and no event key is left', async () => {
     const { server } = await setup({ env: { WEBHOOK_RETRY_SCHEDULE_S: '0.2' } });
     const made = await createVerification(server, 'cu-delete');
-    await applicantCancels(server.agent(), made.start_url);
+    await new Applicant(server.url).cancelFlow(made.start_url);
     await waitUntil(
       'the event',
       async () => (await server.lender().get('/events').expect(200)).body.items.length === 1,

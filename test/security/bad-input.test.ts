@@ -1,11 +1,4 @@
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  HIGH_RATE_LIMITS,
-  inspectRedis,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
+import { HIGH_RATE_LIMITS, useSharedServer } from '../support/harness';
 import { callbackRows } from './corpus/callback.rows';
 import {
   EVIL,
@@ -29,36 +22,23 @@ import { postCallbackRows } from './corpus/post-callback.rows';
 import { postStartRows } from './corpus/post-start.rows';
 import { startRows } from './corpus/start.rows';
 import {
+  approvedBy,
   closeClients,
-  completeFlow,
   describeExpectation,
   expectAnswer,
   expectNotEchoed,
   snapshotRedis,
-  startApprovedFlow,
 } from './security-support';
+import { Applicant } from '../support/applicant';
 
 // The runner of the hostile-input corpus for the applicant's routes: the rows live in ./corpus, one
 // file per endpoint; every row is sent to a real server and must change nothing anywhere.
 
-let sandbox: Sandbox;
-let server: TestServer;
-let redis: Awaited<ReturnType<typeof inspectRedis>>;
-
-beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await inspectRedis();
-  server = await startTestServer({
-    sandbox,
-    env: HIGH_RATE_LIMITS,
-  });
-  target.url = server.url;
+const shared = useSharedServer({ env: HIGH_RATE_LIMITS });
+beforeAll(() => {
+  target.url = shared.server.url;
 });
-afterAll(async () => {
-  await server.close();
-  await redis.dropPrefix(server.prefix);
-  await sandbox.close();
-  await redis.close();
+afterAll(() => {
   closeClients();
 });
 
@@ -76,10 +56,15 @@ const groups: Array<[string, Row[]]> = [
 
 async function prepare(needs: Need[] = []): Promise<Scene> {
   const scene: Scene = {};
-  if (needs.includes('own')) scene.own = await startApprovedFlow(server.url);
-  if (needs.includes('other')) scene.other = await startApprovedFlow(server.url);
-  if (needs.includes('used'))
-    scene.used = await completeFlow(server.url, await startApprovedFlow(server.url));
+  if (needs.includes('own')) scene.own = await approvedBy(new Applicant(shared.server.url));
+  if (needs.includes('other')) scene.other = await approvedBy(new Applicant(shared.server.url));
+  if (needs.includes('used')) {
+    // Completed, its report written: replaying its callback must change nothing.
+    const applicant = new Applicant(shared.server.url);
+    const back = await applicant.completeFlow();
+    await applicant.poll(['ready']);
+    scene.used = { ...back, cookie: applicant.session };
+  }
   return scene;
 }
 
@@ -91,9 +76,9 @@ describe.each(groups)('%s refuses hostile input and changes nothing', (_group, r
     '%s',
     async (_title, row) => {
       const scene = await prepare(row.needs);
-      const redisBefore = await snapshotRedis(redis, server.prefix);
-      const statsBefore = sandbox.stats();
-      const logsBefore = server.logs.lines.length;
+      const redisBefore = await snapshotRedis(shared.redis, shared.server.prefix);
+      const statsBefore = shared.sandbox.stats();
+      const logsBefore = shared.server.logs.lines.length;
 
       const reply = await row.send(scene);
 
@@ -105,9 +90,9 @@ describe.each(groups)('%s refuses hostile input and changes nothing', (_group, r
         // A request id is ours, or a well-formed one the client sent: never a hostile header value.
         expect(reply.headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]{8,64}$/);
       }
-      expect(await snapshotRedis(redis, server.prefix)).toEqual(redisBefore);
-      expect(sandbox.stats()).toEqual(statsBefore);
-      const logged = server.logs.lines.slice(logsBefore).join('');
+      expect(await snapshotRedis(shared.redis, shared.server.prefix)).toEqual(redisBefore);
+      expect(shared.sandbox.stats()).toEqual(statsBefore);
+      const logged = shared.server.logs.lines.slice(logsBefore).join('');
       for (const secret of secretsOf(scene)) expect(logged).not.toContain(secret);
     },
   );
@@ -115,8 +100,8 @@ describe.each(groups)('%s refuses hostile input and changes nothing', (_group, r
 
 describe('after hostile callbacks the real flow still works', () => {
   it('a flow attacked with forged, cross-session and malformed callbacks completes with its own', async () => {
-    const victim = await startApprovedFlow(server.url);
-    const attacker = await startApprovedFlow(server.url);
+    const victim = await approvedBy(new Applicant(shared.server.url));
+    const attacker = await approvedBy(new Applicant(shared.server.url));
     const attempts = [
       get(`/callback${victim.search}`, { cookie: attacker.cookie }),
       get(`/callback${victim.search}`),
@@ -125,10 +110,10 @@ describe('after hostile callbacks the real flow still works', () => {
       postJson('/api/verification/callback', callbackBody(victim), { cookie: attacker.cookie }),
     ];
     for (const reply of await Promise.all(attempts)) expect(reply.status).toBeGreaterThanOrEqual(300);
-    const exchangesBefore = sandbox.stats().codeExchanges;
+    const exchangesBefore = shared.sandbox.stats().codeExchanges;
     const done = await get(`/callback${victim.search}`, { cookie: victim.cookie });
     expect(done.headers.location).toBe('/?verification=completed');
-    expect(sandbox.stats().codeExchanges).toBe(exchangesBefore + 1);
+    expect(shared.sandbox.stats().codeExchanges).toBe(exchangesBefore + 1);
   });
 
   it('keeps a well-formed X-Request-Id (so the echo check above can see one)', async () => {
@@ -156,7 +141,7 @@ describe('open redirects: the callback only ever goes to the configured return U
   ];
 
   it.each(hostile)('a completed flow with %s', async (_name, extras) => {
-    const flow = await startApprovedFlow(server.url);
+    const flow = await approvedBy(new Applicant(shared.server.url));
     const reply = await get(`/callback${flow.search}&${qs(...extras).slice(1)}`, { cookie: flow.cookie });
     expect(reply.status).toBe(302);
     expect(reply.headers.location).toBe('/?verification=completed');
@@ -164,7 +149,7 @@ describe('open redirects: the callback only ever goes to the configured return U
   });
 
   it.each(hostile)('a cancelled flow with %s', async (_name, extras) => {
-    const flow = await startApprovedFlow(server.url);
+    const flow = await approvedBy(new Applicant(shared.server.url));
     const query = callbackQuery(flow, { success: 'false', cancel: 'true', code: undefined });
     const reply = await get(`/callback${query}&${qs(...extras).slice(1)}`, { cookie: flow.cookie });
     expect(reply.headers.location).toBe('/?verification=cancelled');

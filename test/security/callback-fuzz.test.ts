@@ -1,14 +1,8 @@
 import fc from 'fast-check';
 import { MAX_CODE_LENGTH } from '../../src/http/input-schemas';
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  HIGH_RATE_LIMITS,
-  inspectRedis,
-  startTestSandbox,
-  startTestServer,
-  type TestServer,
-} from '../support/harness';
-import { closeClients, send, sessionCookieOf, startApprovedFlow, type Reply } from './security-support';
+import { HIGH_RATE_LIMITS, useSharedServer } from '../support/harness';
+import { Applicant } from '../support/applicant';
+import { approvedBy, closeClients, send, sessionCookieOf, type Reply } from './security-support';
 
 // 2,000 requests in one property: about 15 s on an idle 2-core machine; room for a busy one.
 jest.setTimeout(120_000);
@@ -19,28 +13,15 @@ jest.setTimeout(120_000);
  * a browser sends a well-formed callback with the state of its own pending flow.
  */
 
-let sandbox: Sandbox;
-let server: TestServer;
-let redis: Awaited<ReturnType<typeof inspectRedis>>;
-
+const shared = useSharedServer({ env: HIGH_RATE_LIMITS });
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await inspectRedis();
-  server = await startTestServer({
-    sandbox,
-    env: HIGH_RATE_LIMITS,
-  });
   for (let i = 0; i < SESSION_AGENTS; i++) {
     const agent: Agent = { cookie: undefined };
     agents.push(agent);
     for (let f = 0; f < 2; f++) await addFlow(i);
   }
 });
-afterAll(async () => {
-  await server.close();
-  await redis.dropPrefix(server.prefix);
-  await sandbox.close();
-  await redis.close();
+afterAll(() => {
   closeClients();
 });
 
@@ -65,7 +46,7 @@ const spentCodes = new Set<string>();
 
 async function addFlow(owner: number): Promise<void> {
   const agent = agents[owner] as Agent;
-  const flow = await startApprovedFlow(server.url, agent.cookie);
+  const flow = await approvedBy(new Applicant(shared.server.url, agent.cookie));
   agent.cookie = flow.cookie;
   flows.push({ owner, state: flow.state, code: flow.code, flowId: flow.flowId, pending: true });
 }
@@ -339,7 +320,7 @@ const isOwnPendingState = (agent: AgentChoice, sentStates: unknown[]) =>
   sentStates.length === 1 &&
   flows.some((f) => f.pending && f.owner === agent && f.state === sentStates[0]);
 
-const exchanges = () => sandbox.stats().codeExchanges + sandbox.stats().codeExchangesRejected;
+const exchanges = () => shared.sandbox.stats().codeExchanges + shared.sandbox.stats().codeExchangesRejected;
 const seen = new Map<string, number>();
 const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);
 
@@ -361,7 +342,7 @@ const outcomeLabel = (o: Outcome) =>
 
 describe('GET /callback under random queries', () => {
   it('never fails, only redirects to the return URL, and exchanges a code only for the own pending state', async () => {
-    const linksBefore = sandbox.stats().linksCreated;
+    const linksBefore = shared.sandbox.stats().linksCreated;
     await fc.assert(
       fc.asyncProperty(callbackInput(false), async ({ agent, pairs: input }) => {
         const pairs: Array<[string, string]> = input.map(([name, value]) => [
@@ -377,9 +358,9 @@ describe('GET /callback under random queries', () => {
         );
 
         const before = exchanges();
-        const links = sandbox.stats().linksCreated;
+        const links = shared.sandbox.stats().linksCreated;
         const expected = predict(agent, pairs, false);
-        const reply = await send(server.url, path, { cookie: cookieFor(agent) });
+        const reply = await send(shared.server.url, path, { cookie: cookieFor(agent) });
         count(outcomeLabel(expected));
 
         expect(reply.status).toBeLessThan(500);
@@ -396,7 +377,7 @@ describe('GET /callback under random queries', () => {
         const delta = exchanges() - before;
         expect(delta).toBe(expected.exchanges);
         if (delta > 0) expect(sentOwnPendingState).toBe(true);
-        expect(sandbox.stats().linksCreated).toBe(links);
+        expect(shared.sandbox.stats().linksCreated).toBe(links);
         if (expected.kind !== 'refused') await afterConsumption(agent, reply);
       }),
       { numRuns: 2000, endOnFailure: true },
@@ -412,7 +393,7 @@ describe('GET /callback under random queries', () => {
       ],
       3,
     );
-    expect(sandbox.stats().linksCreated - linksBefore).toBe(flows.length - SESSION_AGENTS * 2);
+    expect(shared.sandbox.stats().linksCreated - linksBefore).toBe(flows.length - SESSION_AGENTS * 2);
   });
 });
 
@@ -436,13 +417,13 @@ describe('POST /api/verification/callback under random bodies', () => {
 
         const before = exchanges();
         const expected = predict(agent, modelPairs, true);
-        const reply = await send(server.url, '/api/verification/callback', {
+        const reply = await send(shared.server.url, '/api/verification/callback', {
           method: 'POST',
           cookie: cookieFor(agent),
           headers: {
             'content-type': 'application/json',
             'sec-fetch-site': 'same-origin',
-            origin: server.url,
+            origin: shared.server.url,
           },
           body: JSON.stringify(body),
         });

@@ -10,11 +10,12 @@ import {
   closeClients,
   send,
   sessionCookieOf,
-  startApprovedFlow,
+  approvedBy,
   type ApprovedFlow,
   type Reply,
   type SendOptions,
 } from './security-support';
+import { Applicant } from '../support/applicant';
 
 let sandbox: Sandbox;
 let redis: Awaited<ReturnType<typeof inspectRedis>>;
@@ -88,7 +89,7 @@ const routes: Route[] = [
   {
     name: 'GET /callback completing a flow',
     send: async (s, h) => {
-      const flow = await startApprovedFlow(s.url, undefined, h);
+      const flow = await approvedBy(new Applicant(s.url), h);
       return send(s.url, `/callback${flow.search}`, { cookie: flow.cookie, headers: h });
     },
     status: 302,
@@ -110,7 +111,7 @@ const routes: Route[] = [
     // A browser with a session takes the fast poll path, ahead of the Express stack and helmet.
     name: 'GET /api/verification with a session (fast poll path)',
     send: async (s, h) => {
-      const flow = await startApprovedFlow(s.url, undefined, h);
+      const flow = await approvedBy(new Applicant(s.url), h);
       await send(s.url, '/api/verification', { cookie: flow.cookie, headers: h });
       return send(s.url, '/api/verification', { cookie: flow.cookie, headers: h });
     },
@@ -143,7 +144,7 @@ const routes: Route[] = [
   {
     name: 'DELETE /api/verification',
     send: async (s, h) => {
-      const flow = await startApprovedFlow(s.url, undefined, h);
+      const flow = await approvedBy(new Applicant(s.url), h);
       return send(s.url, '/api/verification', json(h, { method: 'DELETE', cookie: flow.cookie }));
     },
     status: 204,
@@ -163,7 +164,7 @@ const routes: Route[] = [
   {
     name: 'POST /api/verification/callback',
     send: async (s, h) => {
-      const flow = await startApprovedFlow(s.url, undefined, h);
+      const flow = await approvedBy(new Applicant(s.url), h);
       const body = JSON.stringify(Object.fromEntries(new URLSearchParams(flow.search)));
       return send(
         s.url,
@@ -272,7 +273,7 @@ describe('security headers over http', () => {
   });
 
   it('the callback never leaks its URL (code, state) through Referer, in success and failure', async () => {
-    const flow = await startApprovedFlow(plain.url);
+    const flow = await approvedBy(new Applicant(plain.url));
     for (const query of ['?state=nope&success=false', flow.search]) {
       const reply = await send(plain.url, `/callback${query}`, { cookie: flow.cookie });
       expect(reply.status).toBe(302);
@@ -318,7 +319,7 @@ describe('the session cookie', () => {
     expect(popup.status).toBe(201);
     expectHttpCookie(sessionCookie(popup));
 
-    const flow = await startApprovedFlow(plain.url);
+    const flow = await approvedBy(new Applicant(plain.url));
     const completed = await send(plain.url, `/callback${flow.search}`, { cookie: flow.cookie });
     expect(completed.headers.location).toBe('/?verification=completed');
     const regenerated = sessionCookie(completed);
@@ -327,7 +328,7 @@ describe('the session cookie', () => {
   });
 
   it('the cookie value is only a signed session id', async () => {
-    const flow = await startApprovedFlow(plain.url);
+    const flow = await approvedBy(new Applicant(plain.url));
     const value = decodeURIComponent(flow.cookie.slice(flow.cookie.indexOf('=') + 1));
     expect(value).toMatch(/^s:[A-Za-z0-9_-]{20,64}\.[A-Za-z0-9+/_-]{20,64}$/);
     for (const secret of [flow.state, flow.code, flow.flowId]) expect(value).not.toContain(secret);
@@ -347,7 +348,7 @@ describe('the session cookie', () => {
     expect(popup.status).toBe(201);
     expectHostCookie(sessionCookie(popup));
 
-    const flow = await startApprovedFlow(tls.url, undefined, VIA_TLS_PROXY);
+    const flow = await approvedBy(new Applicant(tls.url), VIA_TLS_PROXY);
     expect(flow.cookie.startsWith('__Host-bff.sid=')).toBe(true);
     const completed = await send(tls.url, `/callback${flow.search}`, {
       cookie: flow.cookie,
@@ -388,7 +389,7 @@ describe('the session cookie', () => {
   ])(
     'a session id known before %s completes is worthless after it (no fixation)',
     async (_name, complete) => {
-      const flow = await startApprovedFlow(plain.url);
+      const flow = await approvedBy(new Applicant(plain.url));
       const done = await complete(flow);
       expect(done.status).toBeLessThan(400);
       const fresh = sessionCookieOf(done);

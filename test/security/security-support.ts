@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
-import { decideInWidget, type inspectRedis } from '../support/harness';
+import { type inspectRedis } from '../support/harness';
+import { sessionCookieIn, type Applicant, type WidgetReturn } from '../support/applicant';
 
 /** A response reduced to what the security tests look at. */
 export interface Reply {
@@ -115,55 +116,19 @@ export function rawGet(base: string, path: string, extraHeaders: string[] = []):
 
 /** The `name=value` of the session cookie a response sets, if any. */
 export function sessionCookieOf(reply: Reply): string | undefined {
-  const cookie = (reply.headers['set-cookie'] ?? []).find((c) => /^(__Host-)?bff\.sid=/.test(c));
-  return cookie?.split(';')[0];
+  return sessionCookieIn(reply.headers['set-cookie']);
 }
 
-/** A browser that started a flow and approved it at the widget, but has not come back to /callback yet. */
-export interface ApprovedFlow {
-  cookie: string;
-  state: string;
-  code: string;
-  flowId: string;
-  /** The callback query exactly as the widget built it (leading `?`). */
-  search: string;
-}
+/** A browser that approved in the widget but has not come back to /callback yet: its cookie and the widget's return. */
+export type ApprovedFlow = WidgetReturn & { cookie: string };
 
-export async function startApprovedFlow(
-  base: string,
-  cookie?: string,
+/** The applicant starts (with `headers`) and approves: the flow as hostile requests and corpus rows use it. */
+export async function approvedBy(
+  applicant: Applicant,
   headers: Record<string, string> = {},
 ): Promise<ApprovedFlow> {
-  const started = await send(base, '/verification/start', { cookie, headers });
-  if (started.status !== 302) throw new Error(`start answered ${started.status}: ${started.text}`);
-  const sessionCookie = sessionCookieOf(started) ?? cookie;
-  if (!sessionCookie) throw new Error('start set no session cookie');
-  const callback = new URL(await decideInWidget(String(started.headers.location), 'approve'));
-  const param = (name: string) => callback.searchParams.get(name) ?? '';
-  return {
-    cookie: sessionCookie,
-    state: param('state'),
-    code: param('code'),
-    flowId: param('flow_id'),
-    search: callback.search,
-  };
-}
-
-/** Comes back to /callback with the widget's own query; returns the flow with the regenerated cookie. */
-export async function completeFlow(base: string, flow: ApprovedFlow): Promise<ApprovedFlow> {
-  const res = await send(base, `/callback${flow.search}`, { cookie: flow.cookie });
-  if (res.headers.location !== '/?verification=completed')
-    throw new Error(`callback answered ${res.headers.location}`);
-  const cookie = sessionCookieOf(res) ?? flow.cookie;
-  // The report job writes the report right after: wait for it, so a row's "nothing changed" holds.
-  const deadline = Date.now() + 5000;
-  const status = async () =>
-    ((await send(base, '/api/verification', { cookie })).json as { status?: string })?.status;
-  while ((await status()) === 'processing') {
-    if (Date.now() > deadline) throw new Error('the completed flow stayed processing');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { ...flow, cookie };
+  const back = await applicant.startAndApprove('', headers);
+  return { ...back, cookie: applicant.session };
 }
 
 type Redis = Awaited<ReturnType<typeof inspectRedis>>;

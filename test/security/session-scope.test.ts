@@ -1,85 +1,65 @@
 import net from 'node:net';
 import { readSignedSessionId } from '../../src/http/session-cookie';
-import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   HIGH_RATE_LIMITS,
   holdsData,
-  inspectRedis,
-  startTestSandbox,
   startTestServer,
   type TestServer,
+  useSharedServer,
 } from '../support/harness';
-import {
-  closeClients,
-  completeFlow,
-  send,
-  sessionCookieOf,
-  snapshotRedis,
-  startApprovedFlow,
-} from './security-support';
+import { Applicant } from '../support/applicant';
+import { closeClients, send, sessionCookieOf, snapshotRedis } from './security-support';
 
-let sandbox: Sandbox;
-let server: TestServer;
-let redis: Awaited<ReturnType<typeof inspectRedis>>;
-
-beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await inspectRedis();
-  server = await startTestServer({ sandbox, env: HIGH_RATE_LIMITS });
-});
-afterAll(async () => {
-  await server.close();
-  await sandbox.close();
-  await redis.close();
+const shared = useSharedServer({ env: HIGH_RATE_LIMITS });
+afterAll(() => {
   closeClients();
 });
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const userKeys = async (prefix: string) =>
-  Object.keys(await snapshotRedis(redis, prefix)).filter((k) => !k.includes(':sess:') && holdsData(k));
+  Object.keys(await snapshotRedis(shared.redis, prefix)).filter((k) => !k.includes(':sess:') && holdsData(k));
 
 describe('DELETE /api/verification forgets everything the session started (B7)', () => {
   it('an earlier verification, the current one and a flow pending in another tab: nothing remains, nothing completes', async () => {
     // Earlier verification: completed, report fetched.
-    const earlier = await completeFlow(server.url, await startApprovedFlow(server.url));
-    const poller = { get: (path: string) => send(server.url, path, { cookie: earlier.cookie }) };
-    for (let i = 0; i < 50; i++) {
-      const res = await poller.get('/api/verification');
-      if ((res.json as { status: string }).status === 'ready') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const applicant = new Applicant(shared.server.url);
+    await applicant.completeFlow();
+    await applicant.poll(['ready']);
     // Another tab of the same browser starts a flow and approves it, but has not come back yet.
-    const otherTab = await startApprovedFlow(server.url, earlier.cookie);
+    const otherTab = await applicant.startAndApprove();
     // The current verification: started and completed after that.
-    const current = await completeFlow(server.url, await startApprovedFlow(server.url, otherTab.cookie));
-    expect(await userKeys(server.prefix)).not.toEqual([]);
+    await applicant.completeFlow();
+    await applicant.poll(['ready']);
+    expect(await userKeys(shared.server.prefix)).not.toEqual([]);
 
-    const deleted = await send(server.url, '/api/verification', {
+    const deleted = await send(shared.server.url, '/api/verification', {
       method: 'DELETE',
-      cookie: current.cookie,
+      cookie: applicant.session,
       headers: JSON_TYPE,
     });
     expect(deleted.status).toBe(204);
 
     // No flow, meta, token or report record of this browser remains (only rate-limit counters).
-    expect(await userKeys(server.prefix)).toEqual([]);
-    const exchanges = sandbox.stats().codeExchanges;
-    const late = await send(server.url, `/callback${otherTab.search}`, { cookie: current.cookie });
+    expect(await userKeys(shared.server.prefix)).toEqual([]);
+    const exchanges = shared.sandbox.stats().codeExchanges;
+    const late = await send(shared.server.url, `/callback${otherTab.search}`, { cookie: applicant.session });
     expect(late.headers.location).toBe('/?verification=failed&reason=invalid_state');
-    expect(sandbox.stats().codeExchanges).toBe(exchanges);
-    expect(await userKeys(server.prefix)).toEqual([]);
+    expect(shared.sandbox.stats().codeExchanges).toBe(exchanges);
+    expect(await userKeys(shared.server.prefix)).toEqual([]);
   });
 
   it("leaves another browser's verification alone", async () => {
-    const mine = await completeFlow(server.url, await startApprovedFlow(server.url));
-    const theirs = await startApprovedFlow(server.url);
-    await send(server.url, '/api/verification', {
+    const mine = new Applicant(shared.server.url);
+    await mine.completeFlow();
+    await mine.poll(['ready']);
+    const theirs = new Applicant(shared.server.url);
+    const theirFlow = await theirs.startAndApprove();
+    await send(shared.server.url, '/api/verification', {
       method: 'DELETE',
-      cookie: mine.cookie,
+      cookie: mine.session,
       headers: JSON_TYPE,
     });
-    const back = await send(server.url, `/callback${theirs.search}`, { cookie: theirs.cookie });
-    expect(back.headers.location).toBe('/?verification=completed');
+    expect(await theirs.callback(theirFlow)).toBe('/?verification=completed');
   });
 });
 
@@ -89,16 +69,13 @@ describe('one cookie, one answer: the fast poll path and express-session pick th
   let cancelled: string;
 
   beforeAll(async () => {
-    awaiting = (await startApprovedFlow(server.url)).cookie;
-    const flow = await startApprovedFlow(server.url);
-    const back = await send(
-      server.url,
-      `/callback${flow.search.replace('success=true', 'success=false')}&cancel=true`,
-      {
-        cookie: flow.cookie,
-      },
-    );
-    cancelled = sessionCookieOf(back) ?? flow.cookie;
+    const waiting = new Applicant(shared.server.url);
+    await waiting.startAndApprove();
+    awaiting = waiting.session;
+    const canceller = new Applicant(shared.server.url);
+    const flow = await canceller.startAndApprove();
+    await canceller.callback(`/callback${flow.search.replace('success=true', 'success=false')}&cancel=true`);
+    cancelled = canceller.session;
   });
 
   const value = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1);
@@ -123,10 +100,10 @@ describe('one cookie, one answer: the fast poll path and express-session pick th
   it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])('case %i', async (i) => {
     const [name, cookie] = headers()[i] as [string, string];
     // GET /api/verification is the fast path; the trailing slash goes through Express and express-session.
-    const fast = await send(server.url, '/api/verification', {
+    const fast = await send(shared.server.url, '/api/verification', {
       headers: { cookie: Buffer.from(cookie, 'latin1').toString('latin1') },
     });
-    const slow = await send(server.url, '/api/verification/', { headers: { cookie } });
+    const slow = await send(shared.server.url, '/api/verification/', { headers: { cookie } });
     expect({ name, fast: fast.status, slow: slow.status }).toEqual({ name, fast: 200, slow: 200 });
     expect({ name, status: (fast.json as { status: string }).status }).toEqual({
       name,
@@ -137,7 +114,7 @@ describe('one cookie, one answer: the fast poll path and express-session pick th
   it('the forged first cookie with a space before "=" hides the session from both', async () => {
     const cookie = `bff.sid =s%3Aforged.sig; bff.sid=${value(awaiting)}`;
     expect(readSignedSessionId(cookie, 'bff.sid', [secret])).toBeUndefined();
-    const fast = await send(server.url, '/api/verification', { headers: { cookie } });
+    const fast = await send(shared.server.url, '/api/verification', { headers: { cookie } });
     expect((fast.json as { status: string }).status).toBe('none');
   });
 });
@@ -146,7 +123,7 @@ describe('per-session start limit (B10)', () => {
   let limited: TestServer;
   beforeAll(async () => {
     limited = await startTestServer({
-      sandbox,
+      sandbox: shared.sandbox,
       env: { ...HIGH_RATE_LIMITS, RATE_LIMIT_STARTS_PER_SESSION_PER_HOUR: '2' },
     });
   });
@@ -177,21 +154,21 @@ describe('callback budgets: with a session apart from without (B11)', () => {
   let limited: TestServer;
   beforeAll(async () => {
     limited = await startTestServer({
-      sandbox,
+      sandbox: shared.sandbox,
       env: { ...HIGH_RATE_LIMITS, RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: '3' },
     });
   });
   afterAll(() => limited.close());
 
   it('cookie-less callbacks from the same address use up their own budget, not that of a person with a flow', async () => {
-    const person = await startApprovedFlow(limited.url);
+    const person = new Applicant(limited.url);
+    const flow = await person.startAndApprove();
     const flood = [];
-    for (let i = 0; i < 10; i++) flood.push(await send(limited.url, `/callback${person.search}`));
+    for (let i = 0; i < 10; i++) flood.push(await send(limited.url, `/callback${flow.search}`));
     expect(
       flood.slice(3).every((r) => r.headers.location === '/?verification=failed&reason=rate_limited'),
     ).toBe(true);
-    const back = await send(limited.url, `/callback${person.search}`, { cookie: person.cookie });
-    expect(back.headers.location).toBe('/?verification=completed');
+    expect(await person.callback(flow)).toBe('/?verification=completed');
   });
 });
 
@@ -199,7 +176,7 @@ describe('rate-limit keys by client address (B8)', () => {
   let proxied: TestServer;
   beforeAll(async () => {
     proxied = await startTestServer({
-      sandbox,
+      sandbox: shared.sandbox,
       env: { ...HIGH_RATE_LIMITS, TRUST_PROXY: 'true', RATE_LIMIT_CALLBACKS_PER_IP_PER_MINUTE: '2' },
     });
   });
@@ -210,7 +187,7 @@ describe('rate-limit keys by client address (B8)', () => {
       headers: { 'x-forwarded-for': xff },
     });
   const callbackKeys = async () =>
-    (await redis.keysUnder(`${proxied.prefix}rl:callback-ip-nosession:`)).map((k) =>
+    (await shared.redis.keysUnder(`${proxied.prefix}rl:callback-ip-nosession:`)).map((k) =>
       k.slice(`${proxied.prefix}rl:callback-ip-nosession:`.length),
     );
 
@@ -240,7 +217,10 @@ describe('rate-limit keys by client address (B8)', () => {
 describe('request bodies (B14)', () => {
   let slow: TestServer;
   beforeAll(async () => {
-    slow = await startTestServer({ sandbox, env: { ...HIGH_RATE_LIMITS, HTTP_TIMEOUT_MS: '1000' } });
+    slow = await startTestServer({
+      sandbox: shared.sandbox,
+      env: { ...HIGH_RATE_LIMITS, HTTP_TIMEOUT_MS: '1000' },
+    });
   });
   afterAll(() => slow.close());
 

@@ -2,13 +2,13 @@ import type { Sandbox } from '../../src/sandbox/sandbox-server';
 import { HIGH_RATE_LIMITS, inspectRedis, startTestSandbox } from '../support/harness';
 import { KEY_A } from '../integrator/integrator-support';
 import {
-  applicantCancels,
   createVerification,
   startWebhookSetup,
   waitUntil,
   type WebhookSetup,
 } from '../integrator/webhook-support';
 import { closeClients, expectNotEchoed, send, snapshotRedis, type Reply } from './security-support';
+import { Applicant } from '../support/applicant';
 
 // The webhook routes of the integrator API (dead letters, redeliver, catch-up) under hostile input:
 // the right status and code, nothing stored, nothing queued or sent, nothing echoed.
@@ -23,7 +23,7 @@ beforeAll(async () => {
   setup = await startWebhookSetup(sandbox, { env: HIGH_RATE_LIMITS });
   // One real event in the log, delivered, so there is something a hostile request could disturb.
   const made = await createVerification(setup.server, 'sec-1');
-  await applicantCancels(setup.server.agent(), made.start_url);
+  await new Applicant(setup.server.url).cancelFlow(made.start_url);
   await waitUntil('the delivery', () => setup.receiver.deliveries.length === 1);
 });
 afterAll(async () => {

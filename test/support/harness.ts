@@ -3,8 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
-import request from 'supertest';
-import type TestAgent from 'supertest/lib/agent';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import {
@@ -70,7 +68,6 @@ export interface TestServer {
   sandbox: Sandbox;
   prefix: string;
   logs: LogCapture;
-  agent(): TestAgent;
   close(): Promise<void>;
 }
 
@@ -114,7 +111,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     ...testServerEnv(url, options.sandbox.url),
     TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     REDIS_KEY_PREFIX: prefix,
-    // pollUntil polls every 50 ms; the limits have their own tests.
+    // Applicant.poll polls every 50 ms; the limits have their own tests.
     RATE_LIMIT_POLLS_PER_SESSION_PER_MINUTE: '100000',
     ...(options.redis === false ? {} : { REDIS_URL: redisUrl() }),
     ...options.env,
@@ -134,7 +131,6 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     sandbox: options.sandbox,
     prefix,
     logs,
-    agent: () => request.agent(url),
     /** Stops the server and deletes what it stored under its prefix in the shared test Redis. */
     async close() {
       runtime.releaseWaiting();
@@ -147,6 +143,35 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       }
     },
   };
+}
+
+/** A file's one sandbox and one server (and a Redis inspector when the server uses Redis). */
+export interface SharedServer {
+  sandbox: Sandbox;
+  server: TestServer;
+  redis: Awaited<ReturnType<typeof inspectRedis>>;
+}
+
+/**
+ * For a file whose tests share one sandbox and one server: starts them in beforeAll and closes them
+ * in afterAll. The fields are set once beforeAll has run: read them in hooks and tests, not at load.
+ */
+export function useSharedServer(
+  options: { sandbox?: Partial<SandboxOptions> } & Omit<TestServerOptions, 'sandbox'> = {},
+): SharedServer {
+  const { sandbox: sandboxOptions, ...serverOptions } = options;
+  const shared = {} as SharedServer;
+  beforeAll(async () => {
+    shared.sandbox = await startTestSandbox(sandboxOptions);
+    shared.server = await startTestServer({ sandbox: shared.sandbox, ...serverOptions });
+    if (options.redis !== false) shared.redis = await inspectRedis();
+  });
+  afterAll(async () => {
+    await shared.server?.close();
+    await shared.sandbox?.close();
+    await shared.redis?.close();
+  });
+  return shared;
 }
 
 /**
@@ -177,51 +202,6 @@ export async function inspectRedis(): Promise<
           for (const key of batch) await client.del(key);
     },
   });
-}
-
-/** Follows the start redirect, returning the widget location. */
-export async function startFlow(agent: TestAgent, query = ''): Promise<string> {
-  const res = await agent.get(`/verification/start${query}`).expect(302);
-  return res.headers.location as string;
-}
-
-/** What the sandbox widget's buttons do: returns the callback URL the browser would be sent to. */
-export async function decideInWidget(
-  widgetLocation: string,
-  decision: 'approve' | 'cancel' | 'fail',
-): Promise<string> {
-  const widget = new URL(widgetLocation);
-  const token = widget.searchParams.get('token') ?? '';
-  const res = await fetch(new URL('/widget/complete', widget.origin), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token, decision }).toString(),
-    redirect: 'manual',
-  });
-  if (res.status !== 302) throw new Error(`widget completion answered ${res.status}`);
-  return res.headers.get('location') as string;
-}
-
-/** Sends the browser (agent) to the callback URL; returns where the server redirects it. */
-export async function followCallback(agent: TestAgent, callbackUrl: string): Promise<string> {
-  const u = new URL(callbackUrl, 'http://relative.invalid');
-  const res = await agent.get(u.pathname + u.search).expect(302);
-  return res.headers.location as string;
-}
-
-export async function pollUntil(
-  agent: TestAgent,
-  statuses: string[],
-  timeoutMs = 10_000,
-): Promise<request.Response> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await agent.get('/api/verification').expect(200);
-    if (statuses.includes(res.body.status)) return res;
-    if (Date.now() > deadline)
-      throw new Error(`still ${res.body.status} after ${timeoutMs} ms; wanted ${statuses.join('/')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,22 +1,5 @@
 import type { Sandbox } from '../../src/sandbox/sandbox-server';
-import { decideInWidget } from './harness';
-
-/** The session cookie (name=value) from a response's Set-Cookie headers, if one was set. */
-export function sessionCookieFrom(res: Response): string | undefined {
-  const cookie = res.headers.getSetCookie().find((c) => /^(__Host-)?bff\.sid=/.test(c));
-  return cookie?.split(';')[0];
-}
-
-/** A browser reduced to what matters here: one session cookie, sent to whichever instance it talks to. */
-export class CookieBrowser {
-  cookie: string | undefined;
-
-  async get(url: string): Promise<Response> {
-    const res = await fetch(url, { redirect: 'manual', headers: this.cookie ? { cookie: this.cookie } : {} });
-    this.cookie = sessionCookieFrom(res) ?? this.cookie;
-    return res;
-  }
-}
+import { Applicant } from './applicant';
 
 export interface ConcurrentPollResult {
   polls: number;
@@ -40,14 +23,11 @@ export async function concurrentPollsAcrossInstances(
   pollers = 50,
   timeoutMs = 20_000,
 ): Promise<ConcurrentPollResult> {
-  const browser = new CookieBrowser();
   const [first, second = first] = instances as [string, string?];
-  const start = await browser.get(`${first}/verification/start`);
-  if (start.status !== 302) throw new Error(`start answered ${start.status}`);
-  const callback = new URL(await decideInWidget(start.headers.get('location') as string, 'approve'));
-  const back = await browser.get(`${second}${callback.pathname}${callback.search}`);
-  if (back.headers.get('location') !== '/?verification=completed')
-    throw new Error(`callback went to ${back.headers.get('location')}`);
+  const applicant = new Applicant(first);
+  const back = await applicant.startAndApprove();
+  const location = await applicant.at(second).callback(back);
+  if (location !== '/?verification=completed') throw new Error(`callback went to ${location}`);
 
   const before = sandbox.stats();
   const statuses: Record<string, number> = {};
@@ -59,7 +39,8 @@ export async function concurrentPollsAcrossInstances(
   const poller = async (i: number) => {
     const base = instances[i % instances.length] as string;
     while (finalStatus === 'processing' && Date.now() < deadline) {
-      const res = await fetch(`${base}/api/verification`, { headers: { cookie: browser.cookie ?? '' } });
+      // fetch, not the applicant's own requests: 50 pollers on kept-alive connections, every answer counted.
+      const res = await fetch(`${base}/api/verification`, { headers: { cookie: applicant.cookie ?? '' } });
       polls++;
       if (res.status !== 200) {
         errors++;
