@@ -351,7 +351,7 @@ describe('report refresh: the job is queued before the request is recorded', () 
     try {
       const made = await server.lender().post('/verifications', { reference: 'early-1', access: 'ongoing' });
       const id = made.body.id as string;
-      await applicantApproves(server.agent(), made.body.start_url as string);
+      await new Applicant(server.url).completeFlow(made.body.start_url as string);
       const before = (await lenderWaitsFor(server, id, ['ready'])) as { report_fetched_at: string };
       const deps = jobDeps(server.runtime, (event, real) => real(event));
       const rt = server.runtime;
@@ -391,7 +391,7 @@ describe('report refresh: the job is queued before the request is recorded', () 
     try {
       const made = await server.lender().post('/verifications', { reference: 'early-2', access: 'ongoing' });
       const id = made.body.id as string;
-      await applicantApproves(server.agent(), made.body.start_url as string);
+      await new Applicant(server.url).completeFlow(made.body.start_url as string);
       await lenderWaitsFor(server, id, ['ready']);
       const [a, b] = await Promise.all([
         server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(202),
