@@ -37,7 +37,7 @@ export function writePollAnswer(
     res.end();
     return;
   }
-  headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(view.bodyLength));
+  headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(view.body.length));
   res.writeHead(200, headers);
   res.end(view.body);
 }

@@ -3,12 +3,11 @@ import type { VerificationReader, VerificationState } from '../verification/read
 
 /** The poll's answer for one state: the JSON body, its strong ETag, the Retry-After header text. */
 export interface PollView {
-  body: string;
+  /** UTF-8 encoded once per state: an answer writes these bytes, it does not encode again. */
+  body: Buffer;
   etag: string;
   /** Retry-After as header text; only while the outcome is open. */
   retryAfterHeader: string | undefined;
-  /** The body's byte length (Content-Length). */
-  bodyLength: number;
 }
 
 /** The reader's states as poll answers; `viewOf` is the answer to a state a change message carries. */
@@ -40,11 +39,12 @@ export function createPollViews(reader: VerificationReader): PollViews {
 /** `{ "status", "report", "error" }`, the report spliced in as stored (it is JSON text already). */
 function buildPollView(state: VerificationState): PollView {
   const { status, report, error } = state;
-  const body = `{"status":"${status}","report":${report ?? 'null'},"error":${error ? JSON.stringify({ code: error.code, message: error.message }) : 'null'}}`;
+  const body = Buffer.from(
+    `{"status":"${status}","report":${report ?? 'null'},"error":${error ? JSON.stringify({ code: error.code, message: error.message }) : 'null'}}`,
+  );
   return {
     body,
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
     retryAfterHeader: state.retryAfterS === undefined ? undefined : String(state.retryAfterS),
-    bodyLength: Buffer.byteLength(body),
   };
 }
