@@ -109,16 +109,15 @@ const server = http.createServer((req, res) => {
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found"}}');
     return;
   }
+  if (req.headers.prefer !== undefined) {
+    hold(req, res).catch((err: unknown) => {
+      process.stderr.write(`floor: ${(err as Error).message}\n`);
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_error"}}');
+    });
+    return;
+  }
   answer(req).then(
-    ({ body, etag }) =>
-      res
-        .writeHead(200, {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': Buffer.byteLength(body),
-          'cache-control': 'no-store',
-          etag,
-        })
-        .end(body),
+    (answered) => write(res, answered),
     (err: unknown) => {
       process.stderr.write(`floor: ${(err as Error).message}\n`);
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_error"}}');
@@ -126,8 +125,52 @@ const server = http.createServer((req, res) => {
   );
 });
 
+function write(res: http.ServerResponse, { body, etag }: Answer): void {
+  res
+    .writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      etag,
+    })
+    .end(body);
+}
+
+/**
+ * The floor of a held request (`Prefer: wait`, row 9): the session is read when the request comes
+ * and the request is kept by verification id; a change message (the server's own channel and
+ * format, `<id>\n<stored state>`) answers it: GET the sealed report, open it, build body and ETag,
+ * write. No bounds, no timers, no session renewal: the least a wake-up costs with this data layout.
+ */
+const held = new Map<string, http.ServerResponse>();
+async function hold(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const sid = sessionIdOf(req.headers.cookie);
+  const session = sid ? await redis.get(`${keys.sessionPrefix}${sid}`) : null;
+  const id = session ? (JSON.parse(session) as { verificationId?: string }).verificationId : undefined;
+  if (!id) return write(res, NONE);
+  held.set(id, res);
+  res.once('close', () => held.get(id) === res && held.delete(id));
+}
+
+async function wake(message: string): Promise<void> {
+  const nl = message.indexOf('\n');
+  const id = nl < 0 ? message : message.slice(0, nl);
+  const res = held.get(id);
+  if (!res || nl < 0) return;
+  const meta = JSON.parse(message.slice(nl + 1)) as { status: string };
+  if (meta.status !== 'ready') return;
+  held.delete(id);
+  const sealed = await redis.get(keys.report(id));
+  write(res, sealed ? answerOf('ready', cipher.open(sealed, keys.report(id))) : answerOf('expired', null));
+}
+
 async function main(): Promise<void> {
   await redis.connect();
+  const subscriber = redis.duplicate();
+  await subscriber.connect();
+  await subscriber.subscribe(`${env.REDIS_KEY_PREFIX ?? 'bff:'}changes`, (message) => {
+    wake(message).catch((err: unknown) => process.stderr.write(`floor: ${(err as Error).message}\n`));
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const stop = () => {
     server.close();

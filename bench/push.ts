@@ -23,6 +23,8 @@ import { rawGet } from './raw-get';
 
 export interface PushBenchDeps {
   startServer(name: string, env?: Record<string, string>, profile?: boolean): Promise<Child>;
+  /** bench/floor-server.ts on the same data: row 9's baseline. */
+  startFloor(): Promise<Child>;
   stopServer(child: Child): Promise<void>;
   sandboxConfig(options: Record<string, unknown>): Promise<void>;
   redis: RedisClientType;
@@ -52,21 +54,25 @@ export interface PushBenchResult {
   plain: Latencies;
   waiting: Latencies;
   clientRequests: { verifications: number; perVerification: number; max: number; gets: number };
-  held: {
-    count: number;
-    rssBefore: number;
-    rssHeld: number;
-    idleCpuPct: number;
-    idleS: number;
-    writesMs: number;
-    lastAnsweredMs: number;
-    /** From the last write's completion to the last answer. */
-    afterLastWriteMs: number;
-    /** The server's CPU from the first write to the last answer (all of it is the wake-up work). */
-    wakeCpuMs: number;
-    answered: number;
-    errors: number;
-  };
+  held: HeldResult;
+  /** Row 9 against the floor. */
+  heldFloor: HeldResult;
+}
+
+export interface HeldResult {
+  count: number;
+  rssBefore: number;
+  rssHeld: number;
+  idleCpuPct: number;
+  idleS: number;
+  writesMs: number;
+  lastAnsweredMs: number;
+  /** From the last write's completion to the last answer. */
+  afterLastWriteMs: number;
+  /** The server's CPU from the first write to the last answer (all of it is the wake-up work). */
+  wakeCpuMs: number;
+  answered: number;
+  errors: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,7 +98,18 @@ export async function benchPush(deps: PushBenchDeps): Promise<PushBenchResult> {
       deps.log(
         `push: ${held.count} held: last answered ${held.lastAnsweredMs.toFixed(0)} ms after the first write`,
       );
-      return { plain, waiting, clientRequests, held };
+      await deps.stopServer(fresh);
+      // The same row against the floor (bench/floor-server.ts holding requests): the baseline.
+      const floor = await deps.startFloor();
+      try {
+        const heldFloor = await manyHeld(deps, floor);
+        deps.log(
+          `push: floor, ${heldFloor.count} held: last answered ${heldFloor.lastAnsweredMs.toFixed(0)} ms after the first write`,
+        );
+        return { plain, waiting, clientRequests, held, heldFloor };
+      } finally {
+        await deps.stopServer(floor);
+      }
     } finally {
       await deps.stopServer(fresh);
     }
@@ -261,7 +278,7 @@ export async function snippetRequests(deps: PushBenchDeps, server: Child, count:
 }
 
 /** `held` verifications in `processing`, one held poll each; then another instance makes all of them ready. */
-export async function manyHeld(deps: PushBenchDeps, server: Child) {
+export async function manyHeld(deps: PushBenchDeps, server: Child): Promise<HeldResult> {
   const count = deps.held;
   deps.log(`push: writing ${count} verifications in processing…`);
   const cookies = await cloneVerifications(

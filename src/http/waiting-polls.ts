@@ -21,6 +21,8 @@ export interface WaitingPollSettings {
 const RECENT_MS = 10_000;
 /** A failed wake-up read is tried again after this. */
 const RETRY_MS = 250;
+/** Wake-up views being built at once (see `pump`). */
+const MAX_IN_FLIGHT = 128;
 
 /**
  * Requests held under `Prefer: wait`, keyed by verification id. A change message for an id builds
@@ -37,6 +39,7 @@ export class WaitingPolls implements ChangeListener {
   private sequence = 0;
   private readonly recent = new Map<string, { seq: number; at: number }>();
   private scheduled = false;
+  private inFlight = 0;
   private closed = false;
   private count = 0;
 
@@ -118,19 +121,30 @@ export class WaitingPolls implements ChangeListener {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => this.pump());
   }
 
-  private flush(): void {
+  /**
+   * Builds the views of changed ids, at most MAX_IN_FLIGHT at a time: a mass change (10,000 states
+   * at once) then keeps a small working set instead of 10,000 reads, reports and bodies alive at
+   * once (which the garbage collector copied from scavenge to scavenge), and the first answers go
+   * out while later reads are still on their way. A read that hangs holds one slot, not the rest.
+   */
+  private pump(): void {
     this.scheduled = false;
-    const batch = [...this.pending];
-    this.pending.clear();
-    for (const [id, raw] of batch) {
+    for (const [id, raw] of this.pending) {
+      if (this.inFlight >= MAX_IN_FLIGHT) return;
+      this.pending.delete(id);
       if (!this.byId.has(id)) continue;
+      this.inFlight++;
       const viewed = raw === undefined ? this.reader.read(id) : this.reader.viewOf(id, raw);
       viewed.then(
-        (view) => this.wake(id, view),
+        (view) => {
+          this.settled();
+          this.wake(id, view);
+        },
         (err: unknown) => {
+          this.settled();
           // Read again shortly (a burst of wake-ups can outlast the command deadline); the waiters
           // end by their wait at the latest.
           this.logger.warn(
@@ -146,6 +160,11 @@ export class WaitingPolls implements ChangeListener {
         },
       );
     }
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.pending.size > 0) this.schedule();
   }
 
   private wake(id: string, view: PollView): void {
