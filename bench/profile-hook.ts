@@ -15,13 +15,30 @@ if (dir) {
   const session = new Session();
   session.connect();
   let running = false;
+  // BENCH_PROFILE_HEAP=1: where memory is allocated (garbage included) instead of where time goes.
+  const heap = process.env.BENCH_PROFILE_HEAP === '1';
   process.on('SIGUSR2', () => {
     if (!running) {
       running = true;
-      session.post('Profiler.enable', () => session.post('Profiler.start'));
+      if (heap)
+        session.post('HeapProfiler.startSampling', {
+          samplingInterval: 8192,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        } as never);
+      else session.post('Profiler.enable', () => session.post('Profiler.start'));
       return;
     }
     running = false;
+    if (heap) {
+      session.post('HeapProfiler.stopSampling', (err, result) => {
+        if (err) return void process.stderr.write(`profile-hook: ${err.message}\n`);
+        const file = path.join(dir, `${name}.heapprofile`);
+        writeFileSync(`${file}.tmp`, JSON.stringify(result.profile));
+        renameSync(`${file}.tmp`, file);
+      });
+      return;
+    }
     session.post('Profiler.stop', (err, result) => {
       if (err) {
         process.stderr.write(`profile-hook: ${err.message}\n`);

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
               ...options.env,
               BENCH_PROFILE_DIR: OUT_DIR,
               BENCH_PROFILE_NAME: `${options.name}-${runId}`,
+              BENCH_PROFILE_HEAP: process.env.BENCH_PROFILE_HEAP ?? '',
             },
           }
         : {}),
