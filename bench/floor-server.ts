@@ -6,12 +6,15 @@
  * against the per-session poll limit (one EVAL), and answers the decrypted report body (cached
  * in-process by reportVersion; on a miss GET the sealed report and open it with the same cipher).
  *
+ * It sets the same headers as the server (see `write`).
+ *
  * Environment: PORT, REDIS_URL, REDIS_KEY_PREFIX, SESSION_SECRET, TOKEN_ENCRYPTION_KEY,
- * TOKEN_ENCRYPTION_KEY_ID (default k1), COOKIE_NAME (default bff.sid).
+ * TOKEN_ENCRYPTION_KEY_ID (default k1), COOKIE_NAME (default bff.sid), WIDGET_ALLOWED_ORIGINS.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createClient } from 'redis';
+import { securityHeaderList } from '../src/http/security-headers';
 import { createEnvelopeCipher } from '../src/storage/envelope-cipher';
 import { GET_AND_COUNT } from '../src/storage/redis-key-value-store';
 import { createStorageKeys } from '../src/storage/storage-keys';
@@ -125,15 +128,31 @@ const server = http.createServer((req, res) => {
   );
 });
 
+/**
+ * The same header list as the server's answer: the security headers every answer carries (the
+ * server's own list, built from the same settings), a request id, no-store, the ETag, type and
+ * length. They are part of the answer, and an answer without them would be a cheaper answer, not
+ * the same one made cheaper.
+ */
+const fixedHeaders = securityHeaderList({
+  widgetOrigins: (env.WIDGET_ALLOWED_ORIGINS ?? '').split(',').filter(Boolean),
+  https: false,
+});
 function write(res: http.ServerResponse, { body, etag }: Answer): void {
-  res
-    .writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'cache-control': 'no-store',
-      etag,
-    })
-    .end(body);
+  const headers = fixedHeaders.slice();
+  headers.push(
+    'X-Request-Id',
+    randomUUID(),
+    'Cache-Control',
+    'no-store',
+    'ETag',
+    etag,
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+  );
+  res.writeHead(200, headers).end(body);
 }
 
 /**

@@ -257,6 +257,7 @@ async function main(): Promise<void> {
             SESSION_SECRET: secrets.sessionSecret,
             TOKEN_ENCRYPTION_KEY: secrets.encryptionKey.toString('base64'),
             TOKEN_ENCRYPTION_KEY_ID: secrets.keyId,
+            WIDGET_ALLOWED_ORIGINS: sandbox.url,
           },
         },
         true,
