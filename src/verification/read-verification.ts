@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import { BoundedCache } from '../bounded-cache';
 import type { Telemetry } from '../telemetry';
 import { hashOf } from './flow-store';
 import type { ReportStore } from './report-store';
@@ -57,7 +58,9 @@ const SMALL_STATES = 100;
  */
 export function createVerificationReader(deps: ReaderDeps): VerificationReader {
   const { verifications, reports, clock, settings, telemetry } = deps;
-  const readyStates = new Map<string, { version: string; state: VerificationState }>();
+  const readyStates = new BoundedCache<string, { version: string; state: VerificationState }>(
+    REPORT_CACHE_ENTRIES,
+  );
   const retryAfterS = Math.max(1, Math.ceil(settings.pollIntervalMs / 1000));
 
   const build = (
@@ -95,8 +98,6 @@ export function createVerificationReader(deps: ReaderDeps): VerificationReader {
     const report = await reports.read(id);
     if (report === null) return small('expired', outcome('report_expired'));
     const result = build('ready', report, null);
-    if (readyStates.size >= REPORT_CACHE_ENTRIES)
-      readyStates.delete(readyStates.keys().next().value as string);
     readyStates.set(id, { version, state: result });
     return result;
   }
@@ -115,21 +116,19 @@ export function createVerificationReader(deps: ReaderDeps): VerificationReader {
   }
 
   // Polls mostly see the same state again: parse a stored state once, hash an owner once.
-  const metaCache = new Map<string, VersionedMeta>();
+  const metaCache = new BoundedCache<string, VersionedMeta>(REPORT_CACHE_ENTRIES);
   const parsedMeta = (id: string, raw: string): VersionedMeta => {
     const cached = metaCache.get(id);
     if (cached?.version === raw) return cached;
     const parsed = verifications.parse(raw);
-    if (metaCache.size >= REPORT_CACHE_ENTRIES) metaCache.delete(metaCache.keys().next().value as string);
     metaCache.set(id, parsed);
     return parsed;
   };
-  const ownerTags = new Map<string, string>();
+  const ownerTags = new BoundedCache<string, string>(REPORT_CACHE_ENTRIES);
   const ownerTag = (owner: string): string => {
     let tag = ownerTags.get(owner);
     if (tag === undefined) {
       tag = hashOf(owner).slice(0, 22);
-      if (ownerTags.size >= REPORT_CACHE_ENTRIES) ownerTags.delete(ownerTags.keys().next().value as string);
       ownerTags.set(owner, tag);
     }
     return tag;
