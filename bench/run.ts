@@ -272,19 +272,22 @@ async function main(): Promise<void> {
     const readyBody = flows[0]?.body ?? '';
     const template = await readVerification(redis, keys, cookies[0] as string);
     const cipher = createEnvelopeCipher({ id: secrets.keyId, key: secrets.encryptionKey });
-    if (runs('ours')) {
-      await warmUp(pollUrl(ours), cookies, ours);
-      rows.ours = await load(
-        'ours',
+    /** The main run of a server: the warm sessions in turn, as fast as it answers, profiled with BENCH_CPU_PROF=1. */
+    const mainRun = (name: string, server: Child, body: string) =>
+      load(
+        name,
         {
-          url: pollUrl(ours),
+          url: pollUrl(server),
           cookies,
           connections: settings.connections,
           durationS: settings.durationS,
-          server: ours,
+          server,
         },
-        { bodyBytes: Buffer.byteLength(readyBody), profile: true },
+        { bodyBytes: Buffer.byteLength(body), profile: true },
       );
+    if (runs('ours')) {
+      await warmUp(pollUrl(ours), cookies, ours);
+      rows.ours = await mainRun('ours', ours, readyBody);
       const rated: LoadOptions = {
         url: pollUrl(ours),
         cookies,
@@ -308,17 +311,7 @@ async function main(): Promise<void> {
       if (floorBody !== readyBody)
         throw new Error(`the floor answers a different body:\n${floorBody.slice(0, 300)}`);
       await warmUp(pollUrl(floor), cookies, floor);
-      rows.floor = await load(
-        'floor',
-        {
-          url: pollUrl(floor),
-          cookies,
-          connections: settings.connections,
-          durationS: settings.durationS,
-          server: floor,
-        },
-        { bodyBytes: Buffer.byteLength(floorBody), profile: true },
-      );
+      rows.floor = await mainRun('floor', floor, floorBody);
       await stop(floor);
     }
 
@@ -421,17 +414,20 @@ async function main(): Promise<void> {
       ).text();
       if (cloneBody !== readyBody)
         throw new Error(`a cloned verification answers:\n${cloneBody.slice(0, 300)}`);
-      rows.manyOurs = await load(
-        `ours, ${int(settings.memorySessions)} sessions polled once`,
-        {
-          url: pollUrl(mem),
-          cookies: clones,
-          connections: settings.connections,
-          amount: clones.length,
-          server: mem,
-        },
-        { profile: true },
-      );
+      /** Each cloned session polled once, every request a cache miss. */
+      const pollEachOnce = (name: string, server: Child) =>
+        load(
+          `${name}, ${int(settings.memorySessions)} sessions polled once`,
+          {
+            url: pollUrl(server),
+            cookies: clones,
+            connections: settings.connections,
+            amount: clones.length,
+            server,
+          },
+          { profile: true },
+        );
+      rows.manyOurs = await pollEachOnce('ours', mem);
       await sleep(1000);
       if (before)
         rows.memory = {
@@ -444,17 +440,7 @@ async function main(): Promise<void> {
       // 5b. The floor on the same distinct sessions, each polled once (the same Redis reads per request).
       const floor2 = await floorServer('floor (many sessions)');
       await warmUp(pollUrl(floor2), cookies, floor2);
-      rows.manyFloor = await load(
-        `floor, ${int(settings.memorySessions)} sessions polled once`,
-        {
-          url: pollUrl(floor2),
-          cookies: clones,
-          connections: settings.connections,
-          amount: clones.length,
-          server: floor2,
-        },
-        { profile: true },
-      );
+      rows.manyFloor = await pollEachOnce('floor', floor2);
       await stop(floor2);
     }
 

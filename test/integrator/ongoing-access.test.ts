@@ -344,15 +344,36 @@ function jobDeps(
   };
 }
 
+/**
+ * A fresh sandbox (a newer report on every fetch) and server (keep-alive an hour away, so only what
+ * the test runs touches the verification), one ongoing verification made ready; closed afterwards.
+ */
+async function withReadyOngoing(
+  reference: string,
+  test: (
+    server: Awaited<ReturnType<typeof startLenderServer>>,
+    id: string,
+    ready: { report_fetched_at: string },
+    sandbox: Sandbox,
+  ) => Promise<void>,
+): Promise<void> {
+  const sandbox = await startTestSandbox({ newerReportEachFetch: true });
+  const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
+  try {
+    const made = await server.lender().post('/verifications', { reference, access: 'ongoing' });
+    const id = made.body.id as string;
+    await new Applicant(server.url).completeFlow(made.body.start_url as string);
+    const ready = (await lenderWaitsFor(server, id, ['ready'])) as { report_fetched_at: string };
+    await test(server, id, ready, sandbox);
+  } finally {
+    await server.close();
+    await sandbox.close();
+  }
+}
+
 describe('report refresh: the job is queued before the request is recorded', () => {
-  it('a job that runs first waits for the record, then refreshes; one whose record never comes ends', async () => {
-    const sandbox = await startTestSandbox({ newerReportEachFetch: true });
-    const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
-    try {
-      const made = await server.lender().post('/verifications', { reference: 'early-1', access: 'ongoing' });
-      const id = made.body.id as string;
-      await new Applicant(server.url).completeFlow(made.body.start_url as string);
-      const before = (await lenderWaitsFor(server, id, ['ready'])) as { report_fetched_at: string };
+  it('a job that runs first waits for the record, then refreshes; one whose record never comes ends', () =>
+    withReadyOngoing('early-1', async (server, id, before) => {
       const deps = jobDeps(server.runtime, (event, real) => real(event));
       const rt = server.runtime;
 
@@ -379,20 +400,10 @@ describe('report refresh: the job is queued before the request is recorded', () 
         report_fetched_at: string;
       };
       expect(Date.parse(after.report_fetched_at)).toBeGreaterThan(Date.parse(before.report_fetched_at));
-    } finally {
-      await server.close();
-      await sandbox.close();
-    }
-  });
+    }));
 
-  it('the route answers a refresh whose job is queued, and the job it queued serves it', async () => {
-    const sandbox = await startTestSandbox({ newerReportEachFetch: true });
-    const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
-    try {
-      const made = await server.lender().post('/verifications', { reference: 'early-2', access: 'ongoing' });
-      const id = made.body.id as string;
-      await new Applicant(server.url).completeFlow(made.body.start_url as string);
-      await lenderWaitsFor(server, id, ['ready']);
+  it('the route answers a refresh whose job is queued, and the job it queued serves it', () =>
+    withReadyOngoing('early-2', async (server, id) => {
       const [a, b] = await Promise.all([
         server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(202),
         server.lender().post(`/verifications/${id}/report-refresh`, {}).expect(202),
@@ -404,23 +415,13 @@ describe('report refresh: the job is queued before the request is recorded', () 
         async () => (await server.runtime.deps.verifications.read(id))?.meta.reportUpdates === 1,
       );
       expect((await server.runtime.deps.verifications.read(id))?.meta.refreshPending).toBeUndefined();
-    } finally {
-      await server.close();
-      await sandbox.close();
-    }
-  });
+    }));
 });
 
 describe('report refresh and a crash between storing the report and announcing it', () => {
-  it('the next run of the job appends the report_updated event it owes, once', async () => {
-    const sandbox = await startTestSandbox({ newerReportEachFetch: true });
-    // A keep-alive far away: only the refresh run by hand below touches this verification.
-    const server = await startLenderServer(sandbox, { ONGOING_KEEPALIVE_S: '3600' });
-    try {
-      const made = await server.lender().post('/verifications', { reference: 'crash-1', access: 'ongoing' });
-      const id = made.body.id as string;
-      await new Applicant(server.url).completeFlow(made.body.start_url as string);
-      await lenderWaitsFor(server, id, ['ready']);
+  it('the next run of the job appends the report_updated event it owes, once', () =>
+    // The keep-alive is an hour away: only the refresh run by hand below touches this verification.
+    withReadyOngoing('crash-1', async (server, id, _ready, sandbox) => {
       let crash = true;
       const deps = jobDeps(server.runtime, async (event, announceForReal) => {
         if (crash) throw new Error('process died before the event was appended');
@@ -451,11 +452,7 @@ describe('report refresh and a crash between storing the report and announcing i
       await refreshReport(deps, job, { id: 'x', run: 3 });
       const page = await rt.events.page(undefined, 100);
       expect(page.items.filter((e) => e.type === 'verification.report_updated')).toHaveLength(1);
-    } finally {
-      await server.close();
-      await sandbox.close();
-    }
-  });
+    }));
 });
 
 describe('ongoing access outlives every instance', () => {
