@@ -301,23 +301,32 @@ async function createVerification(payload) {
   return url;
 }
 
+/**
+ * Shows "starting" and asks the server for a widget link. Undefined when that failed (the error is
+ * shown unless the page has moved on meanwhile); `gen` tells the caller whether it has.
+ */
+async function requestWidgetUrl(payload, onFailure = () => {}) {
+  const gen = state.uiGen;
+  setBusy(true);
+  setStatus('starting', t('status.starting'));
+  try {
+    return { url: await createVerification(payload), gen };
+  } catch (err) {
+    onFailure();
+    if (gen === state.uiGen) showStartError(err);
+    return undefined;
+  }
+}
+
 async function startPopup(payload) {
   const popup = openBlankPopup(t('popup.connecting'));
   if (!popup) {
     showStartError(new ApiError('popup_blocked', t.error('popup_blocked'), null, 0, null));
     return;
   }
-  const gen = state.uiGen;
-  setBusy(true);
-  setStatus('starting', t('status.starting'));
-  let url;
-  try {
-    url = await createVerification(payload);
-  } catch (err) {
-    popup.close();
-    if (gen === state.uiGen) showStartError(err);
-    return;
-  }
+  const started = await requestWidgetUrl(payload, () => popup.close());
+  if (!started) return;
+  const { url, gen } = started;
   if (gen !== state.uiGen || popup.closed) {
     if (!popup.closed) popup.close();
     if (gen === state.uiGen) showStartError(new ApiError('closed', t('status.closed'), null, 0, null));
@@ -354,17 +363,9 @@ function stopPopupWatch() {
 
 // Overlay mode: the widget runs in an iframe and reports back with postMessage instead of a redirect.
 async function startOverlay(payload) {
-  const gen = state.uiGen;
-  setBusy(true);
-  setStatus('starting', t('status.starting'));
-  let url;
-  try {
-    url = await createVerification(payload);
-  } catch (err) {
-    if (gen === state.uiGen) showStartError(err);
-    return;
-  }
-  if (gen !== state.uiGen) return;
+  const started = await requestWidgetUrl(payload);
+  if (!started || started.gen !== state.uiGen) return;
+  const { url } = started;
   state.hasData = true;
   showWaiting('awaiting_user');
   openOverlay(url);
