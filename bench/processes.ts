@@ -94,16 +94,25 @@ function removeStaleBuilds(): void {
   if (!existsSync(BUILDS)) return;
   for (const name of readdirSync(BUILDS)) {
     const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) {
-      // A build of the layout before per-process builds (bench/.build/src, …): not ours to keep.
-      if (!Number.isInteger(pid)) rmSync(path.join(BUILDS, name), { recursive: true, force: true });
-      continue;
-    }
-    try {
-      process.kill(pid, 0);
-    } catch {
+    if (pid === process.pid) continue;
+    // Not a process's build (the layout before per-process builds: bench/.build/src, …), or the
+    // build of a process that has ended.
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid))
       rmSync(path.join(BUILDS, name), { recursive: true, force: true });
-    }
+  }
+}
+
+/** True while the process runs; a zombie (exited, not reaped by its parent) counts as ended. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 

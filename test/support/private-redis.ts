@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../../bench/processes';
 
 /** A redis-server of the test's own, with the append-only file on, that the test may stop and start again. */
 export interface PrivateRedis {
@@ -88,7 +89,7 @@ function shutdown(port: number, dir: string, args: string[]): void {
   spawnSync('redis-cli', ['-p', String(port), 'shutdown', ...args], { encoding: 'utf8' });
   if (pid === undefined) return;
   const deadline = Date.now() + 10_000;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) {
       process.kill(pid, 'SIGKILL');
       break;
@@ -103,20 +104,6 @@ function readPid(dir: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A daemon whose parent does not reap it lingers as a zombie: it has exited all the same.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
   }
 }
 
